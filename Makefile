@@ -1,0 +1,47 @@
+# The two commands of the README: `make run` and `make test`. Everything else is what they need.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app server
+# Debian packages: CJK fonts for documents, fast font subsetting, PDF → PNG, the browser for e2e tests.
+SYSTEM_PACKAGES := fonts-noto-cjk fonts-arphic-gkai00mp libharfbuzz-subset0 poppler-utils chromium
+
+.PHONY: run test setup system-deps db check bench
+
+run: db
+	$(FLASK) config check
+	SERVER_ENV=development $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: setup
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL) =="; \
+	  $(BIN)/python -m pytest; \
+	fi
+
+setup: system-deps $(VENV)/.installed
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+db: setup
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+
+check: setup
+	$(FLASK) config check
+
+bench: setup
+	$(BIN)/python tests/benchmarks/bench_api.py

@@ -1,0 +1,107 @@
+"""The OpenAPI 3.1 document of /api/v1, with every live form's schema as a component."""
+from __future__ import annotations
+
+from typing import Any
+
+from server.specs.model import FormSpec
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _param(name: str, where: str = "path", kind: str = "string", description: str = "") -> dict[str, Any]:
+    return {"name": name, "in": where, "required": where == "path", "schema": {"type": kind},
+            "description": description}
+
+
+ERRORS = {
+    "401": _json(_ref("Error"), "未登录或令牌无效"),
+    "404": _json(_ref("Error"), "不存在或无权查看"),
+}
+
+
+def _paths() -> dict[str, Any]:
+    record_id = _param("record_id", kind="integer")
+    form_id = _param("form_id", description="表单（台账）标识，如 visit_register")
+    return {
+        "/health": {"get": {"summary": "健康检查", "security": [],
+                            "responses": {"200": _json(_ref("Health"), "服务正常")}}},
+        "/openapi.json": {"get": {"summary": "本文档", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+        "/forms": {"get": {"summary": "表单列表", "responses": {
+            "200": _json({"type": "array", "items": _ref("FormSummary")}, "全部在用表单"), **ERRORS}}},
+        "/forms/{form_id}": {"get": {"summary": "表单定义", "parameters": [form_id], "responses": {
+            "200": _json(_ref("Form"), "表单及其 JSON Schema"), **ERRORS}}},
+        "/forms/{form_id}/records": {
+            "get": {"summary": "记录列表", "parameters": [
+                form_id, _param("q", "query", description="全文搜索"), _param("page", "query", "integer"),
+                _param("per_page", "query", "integer", "每页条数，最多 100"),
+                _param("sort", "query", description="排序字段，前加 - 为倒序")],
+                "responses": {"200": _json(_ref("RecordPage"), "一页记录"), **ERRORS}},
+            "post": {"summary": "新建记录", "parameters": [form_id],
+                     "requestBody": {"required": True, "content": {JSON: {"schema": {"type": "object"}}},
+                                     "description": "记录数据，须符合该表单的 JSON Schema（见 components.schemas.form_*）"},
+                     "responses": {"201": _json(_ref("Record"), "已创建"),
+                                   "422": _json(_ref("ValidationErrors"), "数据不符合表单"), **ERRORS}}},
+        "/records/{record_id}": {
+            "get": {"summary": "读取记录", "parameters": [record_id],
+                    "responses": {"200": _json(_ref("Record"), "记录"), **ERRORS}},
+            "put": {"summary": "修改记录", "parameters": [
+                record_id, {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
+                            "description": "读取时得到的版本号（ETag）"}],
+                    "requestBody": {"required": True, "content": {JSON: {"schema": {"type": "object"}}}},
+                    "responses": {"200": _json(_ref("Record"), "已保存"),
+                                  "409": _json(_ref("Error"), "他人已先保存，版本过期"),
+                                  "422": _json(_ref("ValidationErrors"), "数据不符合表单"),
+                                  "428": _json(_ref("Error"), "缺少 If-Match"), **ERRORS}}},
+        "/records/{record_id}/history": {"get": {"summary": "修改历史", "parameters": [record_id], "responses": {
+            "200": _json({"type": "array", "items": _ref("AuditEntry")}, "审计记录，按时间先后"), **ERRORS}}},
+    }
+
+
+def _components(forms: list[FormSpec]) -> dict[str, Any]:
+    schemas: dict[str, Any] = {
+        "Error": {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
+        "Health": {"type": "object", "properties": {"status": {"const": "ok"}, "config_version": {"type": "string"}}},
+        "FormSummary": {"type": "object", "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                                                         "version": {"type": "integer"}}},
+        "Form": {"allOf": [_ref("FormSummary"), {"type": "object", "properties": {"schema": {"type": "object"}}}]},
+        "ValidationErrors": {"type": "object", "properties": {"errors": {"type": "array", "items": {
+            "type": "object", "properties": {"pointer": {"type": "string"}, "message": {"type": "string"}}}}}},
+        "Record": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "number": {"type": "string"}, "form_id": {"type": "string"},
+            "form_version": {"type": "integer"}, "org_unit_id": {"type": "integer"}, "state": {"type": "string"},
+            "data": {"type": "object"}, "version": {"type": "integer"},
+            "created_by": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"},
+            "updated_by": {"type": "integer"}, "updated_at": {"type": "string", "format": "date-time"}}},
+        "RecordPage": {"type": "object", "properties": {"items": {"type": "array", "items": _ref("Record")},
+                                                        "total": {"type": "integer"}, "page": {"type": "integer"},
+                                                        "per_page": {"type": "integer"}}},
+        "AuditEntry": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+            "user_id": {"type": ["integer", "null"]}, "action": {"type": "string"},
+            "record_version": {"type": ["integer", "null"]}, "diff": {"type": "array"}}},
+    }
+    for form in forms:
+        schema = {k: v for k, v in form.schema.items() if k != "$schema"}
+        schemas[f"form_{form.id}"] = schema
+    return {"schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "flask --app server token create 用户名"}}}
+
+
+def openapi_document(forms: list[FormSpec]) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "社会治安重点地区排查整治 API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+        "components": _components(forms),
+    }

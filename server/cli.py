@@ -1,0 +1,93 @@
+"""Flask commands: config check/reload, user and token creation, the demo county."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from server.errors import ConfigInvalid
+
+config_cli = AppGroup("config", help="检查与发布配置（config/）")
+user_cli = AppGroup("user", help="用户管理")
+token_cli = AppGroup("token", help="API 令牌")
+demo_cli = AppGroup("demo", help="示范县数据")
+
+
+@config_cli.command("check")
+def config_check() -> None:
+    """Validate every configuration file; print all errors and exit 1 when there are any."""
+    registry = current_app.extensions["registry"]
+    try:
+        config = registry.load_files()
+    except ConfigInvalid as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        click.echo(f"配置有 {len(exc.errors)} 处错误（{registry.config_dir}）", err=True)
+        sys.exit(1)
+    click.echo(f"配置有效：{len(config.forms)} 个表单（{registry.config_dir}）")
+
+
+@config_cli.command("reload")
+@click.option("--by", "published_by", default="cli", help="记录在版本中的发布人")
+def config_reload(published_by: str) -> None:
+    """Validate and publish the files; running servers pick the new version up without a restart."""
+    registry = current_app.extensions["registry"]
+    try:
+        result = registry.publish_files(published_by)
+    except ConfigInvalid as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        click.echo("配置有错误，未发布；正在运行的服务继续使用旧版本", err=True)
+        sys.exit(1)
+    changed = "、".join(result.changed_forms) or "无"
+    click.echo(f"已发布配置版本 {result.config.version}；有变化的表单：{changed}")
+
+
+@user_cli.command("create")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码")
+@click.option("--role", default="county_staff", show_default=True)
+@click.option("--org", "org_code", default=None, help="所属单位代码")
+@click.option("--display-name", default="")
+def user_create(name: str, password_stdin: bool, role: str, org_code: str | None, display_name: str) -> None:
+    from server.auth.service import UserError, create_user
+
+    if not password_stdin:
+        raise click.UsageError("请用 --password-stdin 从标准输入提供密码")
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = create_user(name, password, role=role, org_code=org_code, display_name=display_name)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"已创建用户 {user.username}（{user.role}）")
+
+
+@token_cli.command("create")
+@click.argument("name")
+@click.option("--label", default="", help="令牌用途说明")
+@click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3650))
+def token_create(name: str, label: str, days: int) -> None:
+    """Create an API token for user NAME; the token is printed once, as the last line."""
+    from server.auth.service import UserError, create_token
+
+    try:
+        token = create_token(name, label, days)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"用户 {name} 的令牌（只显示这一次，有效 {days} 天）：")
+    click.echo(token)
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load the demo county once (a second run changes nothing)."""
+    from server.demo import load_demo
+
+    click.echo(load_demo())
+
+
+def register_cli(app: Flask) -> None:
+    for group in (config_cli, user_cli, token_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,103 @@
+"""Values as people read them (choice titles, 是/否, dates with a space) and walks over record data.
+
+Lists, exports, the detail view and whole-record search must all agree on how a stored value looks,
+so they share :func:`format_value`; the walk is shared by search and by the server's ref checks.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator, Mapping
+
+from server.forms.fields import Field
+from server.forms.model import FormModel
+from server.forms.pointers import escape_token
+from server.forms.widgets import input_text
+
+_ISO_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}.*)", re.ASCII)
+MULTI_SEPARATOR = "、"
+ROW_SEPARATOR = "；"
+PART_SEPARATOR = "，"
+
+
+def display_value(form: FormModel, path: str | Field, value: Any) -> str:
+    """``value`` of the field at ``path`` (``visitor/name``, ``rows/item``, ``/rows/0/item``)."""
+    field = path if isinstance(path, Field) else form.field_at(path)
+    return format_value(field, value)
+
+
+def format_value(field: Field | None, value: Any) -> str:
+    """Human text of a value; unknown fields and unexpected types fall back to plain text."""
+    if value is None:
+        return ""
+    kind = field.kind if field is not None else None
+    if field is not None and kind == "choice":
+        return field.choice_title(value) or input_text(value)
+    if field is not None and kind in ("multi", "lines") and isinstance(value, list):
+        return MULTI_SEPARATOR.join(field.choice_title(v) or input_text(v) for v in value)
+    if kind == "boolean" and isinstance(value, bool):
+        return "是" if value else "否"
+    if kind == "datetime" and isinstance(value, str):
+        match = _ISO_DATETIME.fullmatch(value)
+        return f"{match.group(1)} {match.group(2)}" if match else value
+    if field is not None and kind == "rows" and isinstance(value, list):
+        return ROW_SEPARATOR.join(_parts(field, row) for row in value)
+    if field is not None and kind == "object" and isinstance(value, Mapping):
+        return _parts(field, value)
+    return input_text(value)
+
+
+def _parts(field: Field, row: Any) -> str:
+    """An object (or one row) as ``标题：值，标题：值``, empty values left out."""
+    if not isinstance(row, Mapping):
+        return input_text(row)
+    parts = []
+    for child in field.children:
+        text = format_value(child, row.get(child.key))
+        if text:
+            parts.append(f"{child.title}：{text}")
+    return PART_SEPARATOR.join(parts)
+
+
+def iter_values(form: FormModel, data: Any) -> Iterator[tuple[str, Field | None, Any]]:
+    """(pointer, field or None, value) of every leaf in ``data``, through objects and rows.
+
+    A multi-choice list is one leaf. Keys the form does not know are walked too (field None), so
+    search still finds values of fields removed from a later version of the form.
+    """
+    yield from _walk(form.root, "", data)
+
+
+def _walk(field: Field | None, pointer: str, value: Any) -> Iterator[tuple[str, Field | None, Any]]:
+    if field is not None and field.kind in ("multi", "lines"):
+        yield pointer, field, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            child = field.child(key) if field is not None and field.kind in ("object", "rows") else None
+            yield from _walk(child, f"{pointer}/{escape_token(key)}", item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            inner = field if field is not None and field.kind == "rows" else None
+            yield from _walk(inner, f"{pointer}/{index}", item)
+    elif value is not None:
+        yield pointer, field, value
+
+
+def ref_values(form: FormModel, data: Any) -> list[tuple[str, str, str]]:
+    """(pointer, target form id, record number) of every filled ``x-ui.ref`` field."""
+    return [
+        (pointer, field.ref, value)
+        for pointer, field, value in iter_values(form, data)
+        if field is not None and field.ref and isinstance(value, str) and value
+    ]
+
+
+def search_text(form: FormModel, data: Any) -> str:
+    """All leaf values, raw and as displayed (choice titles), lower-cased, for record search."""
+    words: list[str] = []
+    for _pointer, field, value in iter_values(form, data):
+        raw = value if isinstance(value, list) else [value]
+        words.extend(input_text(v) for v in raw if not isinstance(v, bool))
+        shown = format_value(field, value)
+        if shown and shown not in words:
+            words.append(shown)
+    return " ".join(w for w in words if w).lower()

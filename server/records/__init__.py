@@ -1,0 +1,1 @@
+"""Records: the one write path (validate → number → store → audit), listing, history, export."""

@@ -1,0 +1,70 @@
+"""The generic record table, its append-only audit log and the gap-free number counters."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import JsonType
+from server.extensions import db
+from server.timeutil import utcnow
+
+
+class Record(db.Model):
+    """One filled form. ``data`` is the JSON the form's schema validates; ``version`` guards edits."""
+
+    __tablename__ = "records"
+    __table_args__ = (UniqueConstraint("form_id", "number", name="uq_records_form_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(40), index=True)
+    form_version: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(80))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(32), default="active")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # Every UPDATE carries "WHERE version = <old>": a concurrent save makes it match no row.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AuditEntry(db.Model):
+    """Who did what, when, with the JSON diff. Rows are only ever inserted (see the guard below)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    form_id: Mapped[str | None] = mapped_column(String(40))
+    record_version: Mapped[int | None] = mapped_column(Integer)
+    diff: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class NumberCounter(db.Model):
+    """Last record sequence per form, org unit and year; incremented inside the record's transaction."""
+
+    __tablename__ = "number_counters"
+
+    form_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _audit_is_append_only(_mapper, _connection, _target) -> None:  # type: ignore[no-untyped-def]
+    raise RuntimeError("audit_log is append-only")

@@ -1,0 +1,135 @@
+"""Listing records: whole-record search, filters on configured fields, sorting, paging.
+
+The page, the export and the API build their query here from the same request arguments, so a
+filter that narrows the list narrows the export identically. Only fields the form configures as
+list columns or filters can be filtered or sorted on: request arguments never name arbitrary paths.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from sqlalchemy import Select, func, select
+
+from server.extensions import db
+from server.forms import build_form, filter_fields, list_columns
+from server.records.models import Record
+from server.specs.model import FormSpec
+
+MAX_PER_PAGE = 100
+FIXED_SORTS = {"number": Record.number, "created_at": Record.created_at, "updated_at": Record.updated_at}
+
+
+@dataclass
+class ListQuery:
+    q: str = ""
+    choices: dict[str, str] = field(default_factory=dict)
+    ranges: dict[str, tuple[str, str]] = field(default_factory=dict)
+    sort: str = "-created_at"
+    page: int = 1
+    per_page: int = 20
+
+    def args(self) -> dict[str, str]:
+        """The query as URL arguments (for paging links and the export link)."""
+        out: dict[str, str] = {}
+        if self.q:
+            out["q"] = self.q
+        for path, value in self.choices.items():
+            out[f"f.{path}"] = value
+        for path, (low, high) in self.ranges.items():
+            if low:
+                out[f"from.{path}"] = low
+            if high:
+                out[f"to.{path}"] = high
+        if self.sort != "-created_at":
+            out["sort"] = self.sort
+        return out
+
+
+def _int(value: str | None, default: int, low: int, high: int) -> int:
+    try:
+        return max(low, min(high, int(value or default)))
+    except ValueError:
+        return default
+
+
+def parse_list_args(form: FormSpec, args: Mapping[str, str]) -> ListQuery:
+    model = build_form(form)
+    query = ListQuery(q=(args.get("q") or "").strip()[:200])
+    for flt in filter_fields(model):
+        if flt.kind == "choice":
+            value = args.get(f"f.{flt.path}") or ""
+            if value in {const for const, _ in flt.choices}:
+                query.choices[flt.path] = value
+        else:
+            low, high = (args.get(f"from.{flt.path}") or "")[:10], (args.get(f"to.{flt.path}") or "")[:10]
+            if low or high:
+                query.ranges[flt.path] = (low, high)
+    sort = args.get("sort") or "-created_at"
+    if sort.lstrip("-") in sortable_paths(form):
+        query.sort = sort
+    query.page = _int(args.get("page"), 1, 1, 10**6)
+    query.per_page = _int(args.get("per_page"), 20, 1, MAX_PER_PAGE)
+    return query
+
+
+def sortable_paths(form: FormSpec) -> set[str]:
+    return set(FIXED_SORTS) | {path for path, _ in list_columns(build_form(form))}
+
+
+def _json_at(path: str) -> Any:
+    parts = tuple(path.split("/"))
+    return Record.data[parts if len(parts) > 1 else parts[0]]
+
+
+def _leaf_type(form: FormSpec, path: str) -> str:
+    node: Any = form.schema
+    for part in path.split("/"):
+        node = (node.get("properties") or {}).get(part, {})
+    return str(node.get("type", "string"))
+
+
+def build_select(form: FormSpec, query: ListQuery) -> Select[tuple[Record]]:
+    stmt = select(Record).where(Record.form_id == form.id)
+    if query.q:
+        stmt = stmt.where(Record.search_text.contains(query.q.lower(), autoescape=True))
+    for path, value in query.choices.items():
+        stmt = stmt.where(_json_at(path).as_string() == value)
+    for path, (low, high) in query.ranges.items():
+        column = _json_at(path).as_string()
+        if low:
+            stmt = stmt.where(column >= low)
+        if high:
+            stmt = stmt.where(column <= high + "\uffff")
+    return stmt.order_by(*_order(form, query.sort))
+
+
+def _order(form: FormSpec, sort: str) -> list[Any]:
+    path = sort.lstrip("-")
+    if path in FIXED_SORTS:
+        column = FIXED_SORTS[path]
+    elif _leaf_type(form, path) in {"integer", "number"}:
+        column = _json_at(path).as_float()
+    else:
+        column = _json_at(path).as_string()
+    ordered = column.desc() if sort.startswith("-") else column.asc()
+    return [ordered, Record.id.desc() if sort.startswith("-") else Record.id.asc()]
+
+
+@dataclass
+class Page:
+    items: list[Record]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_page(form: FormSpec, query: ListQuery) -> Page:
+    stmt = build_select(form, query)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    items = list(db.session.scalars(stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)))
+    return Page(items=items, total=total, page=query.page, per_page=query.per_page)

@@ -1,0 +1,140 @@
+"""The one write path for records, used by pages, the API, imports and the CLI alike.
+
+create/update: validate against the form (JSON Schema + references to other records) → number →
+store → audit, all in one transaction. Nothing is written when any step fails.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from server.auth.models import User
+from server.db import write_transaction
+from server.errors import Conflict, FieldError, NotFound, ValidationFailed
+from server.extensions import db
+from server.forms import build_form, ref_values, search_text, validate
+from server.org.models import OrgUnit
+from server.records.diff import json_diff
+from server.records.models import AuditEntry, Record
+from server.records.numbering import assign_number
+from server.specs.model import FormSpec
+from server.timeutil import local_year, utcnow
+
+
+def registry():  # type: ignore[no-untyped-def]
+    return current_app.extensions["registry"]
+
+
+def check(form: FormSpec, data: Any) -> None:
+    """Raise ValidationFailed with every field error: schema first, then references to records."""
+    model = build_form(form)
+    if not isinstance(data, dict):
+        raise ValidationFailed([FieldError("", "应为对象（JSON object）")])
+    errors = validate(model, data)
+    failed = {e.pointer for e in errors}
+    for pointer, target, value in ref_values(model, data):
+        if pointer in failed:
+            continue
+        exists = db.session.scalar(select(Record.id).where(Record.form_id == target, Record.number == value))
+        if exists is None:
+            errors.append(FieldError(pointer, _ref_message(form, pointer, target, value)))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _ref_message(form: FormSpec, pointer: str, target: str, value: str) -> str:
+    try:
+        title = registry().form(target).title
+    except NotFound:
+        title = target
+    custom = build_form(form).custom_message(pointer, "ref")
+    return custom or f"找不到编号为 {value} 的《{title}》记录"
+
+
+def _home_unit(user: User) -> OrgUnit:
+    if user.org_unit is not None:
+        return user.org_unit
+    root = db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id))
+    if root is None:
+        raise ValidationFailed([FieldError("", "系统中还没有任何单位，无法登记")])
+    return root
+
+
+def create_record(form_id: str, data: Any, user: User) -> Record:
+    form = registry().form(form_id)
+    check(form, data)
+    unit = _home_unit(user)
+    now = utcnow()
+    with write_transaction():
+        number = assign_number(form, org_unit_id=unit.id, org_code=unit.code, year=local_year(now))
+        record = Record(form_id=form.id, form_version=form.version, number=number, org_unit_id=unit.id,
+                        data=data, search_text=_search_text(form, number, data), created_by_id=user.id,
+                        created_at=now, updated_by_id=user.id, updated_at=now, version=1)
+        db.session.add(record)
+        db.session.flush()
+        _audit(user, "create", record, json_diff({}, data))
+    return record
+
+
+def update_record(record_id: int, data: Any, user: User, expected_version: int) -> Record:
+    record = get_record(record_id, user)
+    form = registry().form(record.form_id)
+    if record.version != expected_version:
+        raise Conflict(current_version=record.version, expected_version=expected_version)
+    check(form, data)
+    changes = json_diff(record.data, data)
+    if not changes and record.form_version == form.version:
+        return record
+    try:
+        with write_transaction():
+            record = db.session.get(Record, record_id, populate_existing=True)
+            if record is None:
+                raise NotFound(str(record_id))
+            if record.version != expected_version:
+                raise Conflict(current_version=record.version, expected_version=expected_version)
+            record.data = data
+            record.form_version = form.version
+            record.search_text = _search_text(form, record.number, data)
+            record.updated_by_id = user.id
+            record.updated_at = utcnow()
+            db.session.flush()
+            _audit(user, "update", record, changes)
+    except StaleDataError:
+        current = db.session.get(Record, record_id, populate_existing=True)
+        raise Conflict(current_version=current.version if current else -1, expected_version=expected_version)
+    return record
+
+
+def get_record(record_id: int, user: User) -> Record:
+    record = db.session.get(Record, record_id)
+    if record is None:
+        raise NotFound(str(record_id))
+    return record
+
+
+def record_history(record_id: int, user: User) -> list[AuditEntry]:
+    record = get_record(record_id, user)
+    return list(db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "record", AuditEntry.object_id == record.id)
+        .order_by(AuditEntry.id)
+    ))
+
+
+def _search_text(form: FormSpec, number: str, data: dict[str, Any]) -> str:
+    return f"{number.lower()} {search_text(build_form(form), data)}"
+
+
+def _audit(user: User, action: str, record: Record, diff: list[dict[str, Any]]) -> None:
+    db.session.add(AuditEntry(user_id=user.id, action=action, object_type="record", object_id=record.id,
+                              form_id=record.form_id, record_version=record.version, diff=diff))
+
+
+def user_labels(user_ids: set[int | None]) -> dict[int, str]:
+    """Display names for the people in a list or history, in one query."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u.label for u in db.session.scalars(select(User).where(User.id.in_(ids)))}

@@ -1,0 +1,72 @@
+"""Typed settings read from the environment, so one build runs on a laptop and in production alike."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class Settings:
+    """Every knob the server reads; ``from_env`` fills it from ``os.environ``.
+
+    The default database is a SQLite file under ``instance/`` so that ``make run`` needs nothing
+    installed; production sets ``DATABASE_URL=postgresql+psycopg://...``.
+    """
+
+    database_url: str = ""
+    secret_key: str = ""
+    config_dir: Path = PROJECT_ROOT / "config"
+    instance_dir: Path = PROJECT_ROOT / "instance"
+    env: str = "production"
+    config_poll_seconds: float = 2.0
+    watch_config_files: bool = False
+    session_cookie_secure: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ.get("SERVER_ENV", os.environ.get("FLASK_ENV", "production"))
+        instance_dir = Path(os.environ.get("INSTANCE_DIR", PROJECT_ROOT / "instance"))
+        database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'server.db'}"
+        return cls(
+            database_url=normalise_database_url(database_url),
+            secret_key=os.environ.get("SECRET_KEY", ""),
+            config_dir=Path(os.environ.get("CONFIG_DIR", PROJECT_ROOT / "config")),
+            instance_dir=instance_dir,
+            env=env,
+            config_poll_seconds=float(os.environ.get("CONFIG_POLL_SECONDS", "2")),
+            watch_config_files=_bool(os.environ.get("WATCH_CONFIG"), default=env == "development"),
+            session_cookie_secure=_bool(os.environ.get("SESSION_COOKIE_SECURE")),
+        )
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one kept in ``instance/secret_key`` so sessions survive restarts."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.instance_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.instance_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and select the psycopg 3 driver we ship."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

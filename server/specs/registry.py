@@ -1,0 +1,189 @@
+"""The live configuration of one process, published to and refreshed from the database.
+
+Files are where administrators author configuration; the database is where a *published* version
+lives, so that every process (gunicorn workers, several machines) serves the same one. Publishing
+(`config reload`, server start, or a file change in development) validates the files first: a broken
+edit publishes nothing and the old version keeps serving. Each process notices a new version by
+polling one row at most every ``poll_seconds``.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from server.db import write_transaction
+from server.errors import ConfigInvalid, NotFound
+from server.extensions import db
+from server.specs.loader import load_config
+from server.specs.model import ConfigSet, FormSpec
+from server.specs.models import ConfigState, FormVersion
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """What a process serves: the published sequence, its digest and the live forms."""
+
+    seq: int = 0
+    digest: str = ""
+    forms: dict[str, FormSpec] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return f"{self.seq}-{self.digest[:12]}"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    config: LiveConfig
+    changed_forms: list[str]
+
+
+class Registry:
+    """Thread-safe holder of a process's :class:`LiveConfig` (swapped whole, never mutated)."""
+
+    def __init__(self, config_dir: Path, poll_seconds: float = 2.0, watch_files: bool = False):
+        self.config_dir = config_dir
+        self.poll_seconds = poll_seconds
+        self.watch_files = watch_files
+        self.pending: ConfigSet | None = None
+        self.live = LiveConfig()
+        self._lock = threading.Lock()
+        self._checked_at = float("-inf")
+        self._files_stamp = self._stamp()
+        self._history: dict[tuple[str, int], FormSpec] = {}
+
+    # -- loading and publishing -------------------------------------------------------------
+    def load_files(self) -> ConfigSet:
+        """Validate the configuration files (raises ConfigInvalid with every error)."""
+        config = load_config(self.config_dir)
+        self._files_stamp = self._stamp()
+        return config
+
+    def publish(self, config: ConfigSet, published_by: str = "") -> PublishResult:
+        """Store new form versions and make ``config`` the live one, in one transaction."""
+        changed: list[str] = []
+        with write_transaction():
+            for form in config.forms.values():
+                if _publish_form(form, published_by):
+                    changed.append(form.id)
+            state = db.session.get(ConfigState, 1)
+            if state is None:
+                state = ConfigState(id=1, seq=0, digest="", form_ids=[])
+                db.session.add(state)
+            if state.digest != config.digest or changed:
+                state.seq += 1
+                state.digest = config.digest
+                state.form_ids = sorted(config.forms)
+        self.pending = None
+        self._adopt_from_db(force=True)
+        return PublishResult(self.live, changed)
+
+    def publish_files(self, published_by: str = "") -> PublishResult:
+        return self.publish(self.load_files(), published_by)
+
+    # -- per request --------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Cheap check, throttled: adopt a version another process published; watch files in dev."""
+        now = time.monotonic()
+        if now - self._checked_at < self.poll_seconds and self.live.seq:
+            return
+        with self._lock:
+            self._checked_at = now
+            if self.pending is not None:
+                self.publish(self.pending, "startup")
+                return
+            if self.watch_files and self._stamp() != self._files_stamp:
+                self._publish_changed_files()
+            self._adopt_from_db()
+
+    def _publish_changed_files(self) -> None:
+        try:
+            result = self.publish_files("file-watch")
+            log.warning("配置已重新加载：%s", ", ".join(result.changed_forms) or "无表单变化")
+        except ConfigInvalid as exc:
+            log.error("配置文件有错误，继续使用旧版本：\n%s", exc)
+
+    def _adopt_from_db(self, force: bool = False) -> None:
+        state = db.session.get(ConfigState, 1)
+        if state is None or (state.seq == self.live.seq and not force):
+            return
+        forms = {}
+        for form_id in state.form_ids:
+            latest = db.session.scalars(
+                select(FormVersion).where(FormVersion.form_id == form_id).order_by(FormVersion.seq.desc()).limit(1)
+            ).first()
+            if latest is not None:
+                forms[form_id] = _spec_of(latest)
+        self.live = LiveConfig(seq=state.seq, digest=state.digest, forms=forms)
+
+    # -- lookups ------------------------------------------------------------------------------
+    def form(self, form_id: str) -> FormSpec:
+        spec = self.live.forms.get(form_id)
+        if spec is None:
+            raise NotFound(form_id)
+        return spec
+
+    def forms(self) -> list[FormSpec]:
+        return sorted(self.live.forms.values(), key=lambda f: (f.menu_order, f.id))
+
+    def form_version(self, form_id: str, seq: int) -> FormSpec:
+        """A form as it was at version ``seq`` (records are shown with the version they were saved under)."""
+        live = self.live.forms.get(form_id)
+        if live is not None and live.version == seq:
+            return live
+        key = (form_id, seq)
+        if key not in self._history:
+            row = db.session.scalars(
+                select(FormVersion).where(FormVersion.form_id == form_id, FormVersion.seq == seq)
+            ).first()
+            if row is None:
+                raise NotFound(f"{form_id}@{seq}")
+            self._history[key] = _spec_of(row)
+        return self._history[key]
+
+    def _stamp(self) -> tuple[tuple[str, float], ...]:
+        if not self.config_dir.is_dir():
+            return ()
+        return tuple(
+            (str(p), p.stat().st_mtime) for p in sorted(self.config_dir.rglob("*.json")) if p.is_file()
+        )
+
+
+def _publish_form(form: FormSpec, published_by: str) -> bool:
+    latest = db.session.execute(
+        select(FormVersion.seq, FormVersion.digest)
+        .where(FormVersion.form_id == form.id)
+        .order_by(FormVersion.seq.desc())
+        .limit(1)
+    ).first()
+    if latest is not None and latest.digest == form.digest:
+        return False
+    seq = (latest.seq if latest else 0) + 1
+    db.session.add(
+        FormVersion(form_id=form.id, seq=seq, digest=form.digest, title=form.title,
+                    schema=form.schema, published_by=published_by)
+    )
+    db.session.flush()
+    return True
+
+
+def _spec_of(row: FormVersion) -> FormSpec:
+    return FormSpec(id=row.form_id, title=row.title, schema=row.schema, digest=row.digest, version=row.seq)
+
+
+def form_versions(form_id: str) -> list[FormVersion]:
+    return list(db.session.scalars(select(FormVersion).where(FormVersion.form_id == form_id).order_by(FormVersion.seq)))
+
+
+def version_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(FormVersion)) or 0
+
+
+__all__ = ["Registry", "LiveConfig", "PublishResult", "form_versions", "replace"]

@@ -1,0 +1,62 @@
+"""Staff HTML pages: registration, request guards and security headers for the web side."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import flask_admin
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from server.errors import NotFound
+
+PUBLIC_ENDPOINTS = {"auth.login", "api.health", "static", "vendor.static"}
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def register_web(app: Flask) -> None:
+    from server.web.auth_views import bp as auth_bp
+    from server.web.record_views import bp as records_bp
+
+    vendor = Blueprint("vendor", __name__, static_folder=str(Path(flask_admin.__file__).parent / "static"),
+                       static_url_path="/vendor")
+    app.register_blueprint(vendor)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(records_bp)
+    app.before_request(_before_request)
+    app.after_request(_security_headers)
+    app.register_error_handler(NotFound, _not_found)
+    app.register_error_handler(404, _not_found)
+    app.jinja_env.globals["registry"] = lambda: current_app.extensions["registry"]
+    from server.timeutil import local
+
+    app.jinja_env.filters["local"] = local
+
+
+def _before_request():  # type: ignore[no-untyped-def]
+    if request.endpoint in {"static", "vendor.static"}:
+        return None
+    errors = current_app.extensions.get("config_errors")
+    if errors:
+        return ("配置无效，服务未启动：\n" + "\n".join(map(str, errors)), 503, {"Content-Type": "text/plain; charset=utf-8"})
+    current_app.extensions["registry"].refresh()
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "unauthorized", "message": "需要登录或有效的 API 令牌"}), 401
+    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+def _security_headers(response):  # type: ignore[no-untyped-def]
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _not_found(_exc):  # type: ignore[no-untyped-def]
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "not_found", "message": "未找到"}), 404
+    return render_template("not_found.html"), 404

@@ -1,0 +1,145 @@
+"""Ledger pages: list, new, detail, edit, history, export and the reference picker's lookup.
+
+Thin views: the records service does the work; these translate between HTML forms and it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from server.errors import Conflict, ValidationFailed
+from server.extensions import db
+from server.forms import build_form, display_value, filter_fields, get_path, list_columns, parse_submission, render_fields, render_readonly
+from server.records import service
+from server.records.export import export_workbook
+from server.records.models import Record
+from server.records.query import build_select, list_page, parse_list_args
+
+bp = Blueprint("records", __name__)
+
+
+def _registry():  # type: ignore[no-untyped-def]
+    return current_app.extensions["registry"]
+
+
+def _lookup_url(form_id: str) -> str:
+    return url_for("records.lookup", form_id=form_id)
+
+
+@bp.route("/")
+def home():  # type: ignore[no-untyped-def]
+    counts = dict(db.session.execute(select(Record.form_id, func.count()).group_by(Record.form_id)).all())
+    return render_template("home.html", forms=_registry().forms(), counts=counts)
+
+
+@bp.route("/forms/<form_id>/")
+def form_list(form_id: str):  # type: ignore[no-untyped-def]
+    form = _registry().form(form_id)
+    model = build_form(form)
+    query = parse_list_args(form, request.args)
+    page = list_page(form, query)
+    columns = list_columns(model)
+    rows = [(r, [display_value(model, path, get_path(r.data, path)) for path, _ in columns]) for r in page.items]
+    return render_template("records/list.html", form=form, columns=columns, rows=rows, page=page,
+                           query=query, filters=filter_fields(model))
+
+
+@bp.route("/forms/<form_id>/new", methods=["GET", "POST"])
+def form_new(form_id: str):  # type: ignore[no-untyped-def]
+    form = _registry().form(form_id)
+    model = build_form(form)
+    data: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        data = parse_submission(model, request.form)
+        try:
+            record = service.create_record(form_id, data, current_user)
+        except ValidationFailed as exc:
+            errors = {e.pointer: e.message for e in exc.errors}
+        else:
+            flash(f"已保存，编号 {record.number}", "success")
+            return redirect(url_for("records.detail", record_id=record.id))
+    fields = render_fields(model, data, errors, lookup_url=_lookup_url)
+    return render_template("records/edit.html", form=form, fields=fields, errors=errors, record=None), (422 if errors else 200)
+
+
+@bp.route("/records/<int:record_id>")
+def detail(record_id: int):  # type: ignore[no-untyped-def]
+    record = service.get_record(record_id, current_user)
+    form = _registry().form_version(record.form_id, record.form_version)
+    body = render_readonly(build_form(form), record.data)
+    return render_template("records/detail.html", form=form, record=record, body=body)
+
+
+@bp.route("/records/<int:record_id>/edit", methods=["GET", "POST"])
+def edit(record_id: int):  # type: ignore[no-untyped-def]
+    record = service.get_record(record_id, current_user)
+    form = _registry().form(record.form_id)
+    model = build_form(form)
+    data, errors, conflict, version = record.data, {}, None, record.version
+    if request.method == "POST":
+        data = parse_submission(model, request.form)
+        version = _int(request.form.get("_version"))
+        try:
+            service.update_record(record_id, data, current_user, version)
+        except ValidationFailed as exc:
+            errors = {e.pointer: e.message for e in exc.errors}
+        except Conflict as exc:
+            conflict = exc
+        else:
+            flash("已保存修改", "success")
+            return redirect(url_for("records.detail", record_id=record_id))
+    fields = render_fields(model, data, errors, lookup_url=_lookup_url)
+    status = 409 if conflict else 422 if errors else 200
+    return render_template("records/edit.html", form=form, fields=fields, errors=errors, record=record,
+                           version=version, conflict=conflict), status
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        abort(400)
+
+
+@bp.route("/records/<int:record_id>/history")
+def history(record_id: int):  # type: ignore[no-untyped-def]
+    record = service.get_record(record_id, current_user)
+    entries = service.record_history(record_id, current_user)
+    form = _registry().form_version(record.form_id, record.form_version)
+    return render_template("records/history.html", form=form, record=record, entries=entries,
+                           users=service.user_labels({e.user_id for e in entries}))
+
+
+@bp.route("/forms/<form_id>/export.xlsx")
+def export(form_id: str) -> Response:
+    form = _registry().form(form_id)
+    query = parse_list_args(form, request.args)
+    payload = export_workbook(form, db.session.scalars(build_select(form, query)))
+    filename = f"{form.title}.xlsx"
+    response = Response(payload, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    return response
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text)
+
+
+@bp.route("/forms/<form_id>/lookup")
+def lookup(form_id: str):  # type: ignore[no-untyped-def]
+    """Search-as-you-type for reference pickers: record numbers with a short label."""
+    form = _registry().form(form_id)
+    model = build_form(form)
+    query = parse_list_args(form, {"q": request.args.get("q", ""), "per_page": "10"})
+    columns = list_columns(model)[:2]
+    items = []
+    for record in list_page(form, query).items:
+        label = " ".join(display_value(model, p, get_path(record.data, p)) for p, _ in columns)
+        items.append({"number": record.number, "label": label.strip()})
+    return jsonify(items)

@@ -1,0 +1,172 @@
+"""Staff pages: fill, errors in Chinese without losing input, save, find, edit, history, export."""
+from __future__ import annotations
+
+import io
+import re
+
+import openpyxl
+
+from tests.conftest import csrf_token
+from tests.test_records import GOOD
+
+FORM_POST = {
+    "reported_on": "2026-05-01", "source": "visit", "summary": "夜市噪音扰民", "people": "3",
+    "visitor/name": "王五", "steps/0/what": "约谈摊主", "steps/0/due": "2026-05-10",
+}
+
+
+def _post(client, url, data):  # type: ignore[no-untyped-def]
+    return client.post(url, data={"csrf_token": csrf_token(client), **data})
+
+
+def test_login_required_and_login_flow(anon, app):
+    response = anon.get("/forms/incident/new")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    page = anon.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    wrong = anon.post("/login", data={"csrf_token": token, "username": "clerk", "password": "bad"})
+    assert wrong.status_code == 401 and "用户名或密码错误" in wrong.get_data(as_text=True)
+    assert 'value="clerk"' in wrong.get_data(as_text=True)
+    ok = anon.post("/login?next=/forms/incident/", data={"csrf_token": token, "username": "clerk", "password": "password-1"})
+    assert ok.status_code == 302 and ok.headers["Location"].endswith("/forms/incident/")
+    assert anon.get("/forms/incident/").status_code == 200
+
+
+def test_login_does_not_redirect_off_site(anon):
+    page = anon.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = anon.post("/login?next=//evil.example/x", data={"csrf_token": token, "username": "clerk", "password": "password-1"})
+    assert response.headers["Location"] == "/"
+
+
+def test_post_without_csrf_token_is_refused(client):
+    response = client.post("/forms/incident/new", data=FORM_POST)
+    assert response.status_code == 400
+    assert client.get("/api/v1/health").status_code == 200
+
+
+def test_new_page_is_chinese_and_has_the_fields(client):
+    html = client.get("/forms/incident/new").get_data(as_text=True)
+    assert "登记：测试登记簿" in html and 'name="visitor/name"' in html and 'name="steps/0/what"' in html
+    assert "<script>" not in html  # CSP: no inline scripts
+
+
+def test_errors_in_chinese_keep_everything_typed(client):
+    data = dict(FORM_POST, people="三个", phone="12345", summary="")
+    response = _post(client, "/forms/incident/new", data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "此项为必填项" in html and "应为整数" in html and "请填写 11 位手机号" in html
+    for value in ("三个", "12345", "王五", "约谈摊主", "2026-05-10"):
+        assert f'value="{value}"' in html, value
+
+
+def test_save_round_trips_data_unchanged_and_finds_it(client, app):
+    response = _post(client, "/forms/incident/new", FORM_POST)
+    assert response.status_code == 302
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "夜市噪音扰民" in detail and "来访" in detail and "王五" in detail
+    from server.records.models import Record
+    from server.extensions import db
+
+    record = db.session.scalars(db.select(Record)).one()
+    assert record.data == GOOD
+    edit = client.get(f"/records/{record.id}/edit").get_data(as_text=True)
+    saved = _post(client, f"/records/{record.id}/edit", dict(FORM_POST, _version="1"))
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Record, record.id).version == 1  # nothing changed, nothing written
+    assert 'value="王五"' in edit
+
+    listing = client.get("/forms/incident/?q=噪音").get_data(as_text=True)
+    assert record.number in listing
+    assert record.number not in client.get("/forms/incident/?q=不存在").get_data(as_text=True)
+
+
+def test_conditional_section_values_dropped_when_inactive(client, app):
+    from server.extensions import db
+    from server.records.models import Record
+
+    response = _post(client, "/forms/incident/new", dict(FORM_POST, handling="on_site", unit="县公安局"))
+    assert response.status_code == 302
+    assert "unit" not in db.session.scalars(db.select(Record)).one().data
+    missing = _post(client, "/forms/incident/new", dict(FORM_POST, handling="transfer"))
+    assert missing.status_code == 422 and "此项为必填项" in missing.get_data(as_text=True)
+
+
+def test_stale_edit_shows_conflict_and_keeps_input(client, app, user):
+    from server.records import service
+
+    record = service.create_record("incident", GOOD, user)
+    service.update_record(record.id, dict(GOOD, people=4), user, 1)
+    response = _post(client, f"/records/{record.id}/edit", dict(FORM_POST, people="9", _version="1"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "已被他人修改" in html and 'value="9"' in html
+    assert service.get_record(record.id, user).data["people"] == 4
+
+
+def test_list_filters_sort_and_paging(client, app, user):
+    from server.records import service
+
+    service.create_record("incident", dict(GOOD, source="phone", reported_on="2026-03-01", summary="甲"), user)
+    service.create_record("incident", dict(GOOD, source="visit", reported_on="2026-04-01", summary="乙"), user)
+    service.create_record("incident", dict(GOOD, source="visit", reported_on="2026-05-01", summary="丙"), user)
+    html = client.get("/forms/incident/?f.source=visit").get_data(as_text=True)
+    assert "乙" in html and "丙" in html and ">甲<" not in html
+    html = client.get("/forms/incident/?from.reported_on=2026-03-15&to.reported_on=2026-04-30").get_data(as_text=True)
+    assert "共 1 条" in html and "乙" in html
+    html = client.get("/forms/incident/?sort=reported_on&per_page=2").get_data(as_text=True)
+    assert html.index("甲") < html.index("乙") and "丙" not in html and "共 3 条，第 1/2 页" in html
+    assert "丙" in client.get("/forms/incident/?sort=reported_on&per_page=2&page=2").get_data(as_text=True)
+
+
+def test_export_uses_the_same_filters(client, app, user):
+    from server.records import service
+
+    service.create_record("incident", dict(GOOD, source="phone", summary="=1+1"), user)
+    service.create_record("incident", dict(GOOD, source="visit", summary="乙"), user)
+    response = client.get("/forms/incident/export.xlsx?f.source=phone")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("编号", "登记日期", "来源", "事由摘要")
+    assert len(rows) == 2 and rows[1][2] == "电话" and rows[1][3] == "'=1+1"
+
+
+def test_history_page_shows_who_and_what(client, app, user):
+    from server.records import service
+
+    record = service.create_record("incident", GOOD, user)
+    service.update_record(record.id, dict(GOOD, people=4), user, 1)
+    html = client.get(f"/records/{record.id}/history").get_data(as_text=True)
+    assert "城关镇综治中心" in html and "修改" in html and "/people" in html
+
+
+def test_reference_lookup_and_picker(client, app, user):
+    from server.records import service
+
+    target = service.create_record("incident", GOOD, user)
+    items = client.get("/forms/incident/lookup?q=噪音").get_json()
+    assert items[0]["number"] == target.number
+    html = client.get("/forms/transfer/new").get_data(as_text=True)
+    assert 'data-lookup="/forms/incident/lookup"' in html
+    bad = _post(client, "/forms/transfer/new", {"incident": "T-NOPE"})
+    assert bad.status_code == 422 and "找不到编号为 T-NOPE" in bad.get_data(as_text=True)
+
+
+def test_unknown_things_are_404(client):
+    assert client.get("/forms/nope/").status_code == 404
+    assert client.get("/records/424242").status_code == 404
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_vendor_bootstrap_is_served_locally(client):
+    html = client.get("/").get_data(as_text=True)
+    href = re.search(r'href="(/vendor/[^"]+bootstrap\.min\.css)"', html).group(1)
+    assert client.get(href).status_code == 200
