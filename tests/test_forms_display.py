@@ -85,3 +85,15 @@ def test_search_text_has_values_and_titles_lower_cased() -> None:
 def test_ref_values_include_rows() -> None:
     assert ref_values(make_form(PROPS), DATA) == [("/visitor/case", "case", "C-1"), ("/items/0/owner", "person", "P-9")]
     assert ref_values(make_form(PROPS), {"visitor": {"case": ""}}) == []
+
+
+def test_describe_change_reads_like_the_form() -> None:
+    from server.forms import describe_change
+
+    form = make_form(PROPS)
+    assert describe_change(form, "/source", "phone") == ("来源", "电话")
+    assert describe_change(form, "/visitor/name", "王五") == ("来访人/姓名", "王五")
+    assert describe_change(form, "/items/1/qty", 2) == ("物品/第2行/数量", "2")
+    assert describe_change(form, "/items/0", {"item": "手机", "qty": 1}) == ("物品/第1行", "名称：手机，数量：1")
+    assert describe_change(form, "/urgent", False) == ("紧急", "否")
+    assert describe_change(form, "/gone", "x") == ("gone", "x")

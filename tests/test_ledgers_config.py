@@ -344,7 +344,6 @@ SAMPLES: dict[str, dict[str, Any]] = {
             "acceptance_report_number": "验收〔2026〕7号",
             "delisted_date": "2026-09-10",
             "archived_date": "2026-09-15",
-            "extensions": [],
         },
         "consolidation": {"period_start": "2026-09-10", "period_end": "2027-09-09", "recurrence": False},
     },

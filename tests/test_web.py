@@ -139,7 +139,8 @@ def test_history_page_shows_who_and_what(client, app, user):
     record = service.create_record("incident", GOOD, user)
     service.update_record(record.id, dict(GOOD, people=4), user, 1)
     html = client.get(f"/records/{record.id}/history").get_data(as_text=True)
-    assert "城关镇综治中心" in html and "修改" in html and "/people" in html
+    assert "城关镇综治中心" in html and "修改" in html
+    assert "<td title=\"/people\">人数</td><td>3</td><td>4</td>" in html
 
 
 def test_reference_lookup_and_picker(client, app, user):

@@ -10,7 +10,7 @@ from typing import Any, Iterator, Mapping
 
 from server.forms.fields import Field
 from server.forms.model import FormModel
-from server.forms.pointers import escape_token
+from server.forms.pointers import escape_token, is_index, split_pointer
 from server.forms.widgets import input_text
 
 _ISO_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}.*)", re.ASCII)
@@ -101,3 +101,23 @@ def search_text(form: FormModel, data: Any) -> str:
         if shown and shown not in words:
             words.append(shown)
     return " ".join(w for w in words if w).lower()
+
+
+def describe_change(form: FormModel, pointer: str, value: Any) -> tuple[str, str]:
+    """(label, text) of one audit change: ``处置措施/第1行/期限`` and the value as people read it.
+
+    History is read by staff, not programmers: pointers become field titles, row indices become
+    row numbers, choices their titles. Unknown paths (a field since removed) keep the pointer.
+    """
+    titles: list[str] = []
+    current: Field | None = form.root
+    for token in split_pointer(pointer):
+        if current is not None and current.kind == "rows" and is_index(token):
+            titles.append(f"第{int(token) + 1}行")
+            continue
+        current = current.child(token) if current is not None and current.kind in ("object", "rows") else None
+        titles.append(current.title if current is not None else token)
+    label = "/".join(titles) or "（整条记录）"
+    if current is not None and current.kind == "rows" and isinstance(value, Mapping):
+        return label, _parts(current, value)  # one whole row added or removed
+    return label, format_value(current, value)

@@ -82,11 +82,9 @@ def _json_at(path: str) -> Any:
     return Record.data[parts if len(parts) > 1 else parts[0]]
 
 
-def _leaf_type(form: FormSpec, path: str) -> str:
-    node: Any = form.schema
-    for part in path.split("/"):
-        node = (node.get("properties") or {}).get(part, {})
-    return str(node.get("type", "string"))
+def _is_numeric(form: FormSpec, path: str) -> bool:
+    field = build_form(form).by_path.get(path)
+    return field is not None and field.kind in {"integer", "number"}
 
 
 def build_select(form: FormSpec, query: ListQuery) -> Select[tuple[Record]]:
@@ -108,7 +106,7 @@ def _order(form: FormSpec, sort: str) -> list[Any]:
     path = sort.lstrip("-")
     if path in FIXED_SORTS:
         column = FIXED_SORTS[path]
-    elif _leaf_type(form, path) in {"integer", "number"}:
+    elif _is_numeric(form, path):
         column = _json_at(path).as_float()
     else:
         column = _json_at(path).as_string()

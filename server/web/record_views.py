@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from server.errors import Conflict, ValidationFailed
 from server.extensions import db
-from server.forms import build_form, display_value, filter_fields, get_path, list_columns, parse_submission, render_fields, render_readonly
+from server.forms import build_form, describe_change, display_value, filter_fields, get_path, list_columns, parse_submission, render_fields, render_readonly
 from server.records import service
 from server.records.export import export_workbook
 from server.records.models import Record
@@ -110,8 +110,17 @@ def history(record_id: int):  # type: ignore[no-untyped-def]
     record = service.get_record(record_id, current_user)
     entries = service.record_history(record_id, current_user)
     form = _registry().form_version(record.form_id, record.form_version)
-    return render_template("records/history.html", form=form, record=record, entries=entries,
+    model = build_form(form)
+    changes = {e.id: [_change_row(model, c) for c in e.diff] for e in entries}
+    return render_template("records/history.html", form=form, record=record, entries=entries, changes=changes,
                            users=service.user_labels({e.user_id for e in entries}))
+
+
+def _change_row(model, change: dict[str, Any]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    label, old = describe_change(model, change["path"], change.get("old"))
+    _, new = describe_change(model, change["path"], change.get("new"))
+    return {"label": label, "path": change["path"], "old": old if "old" in change else "",
+            "new": new if "new" in change else ""}
 
 
 @bp.route("/forms/<form_id>/export.xlsx")

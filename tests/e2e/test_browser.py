@@ -1,0 +1,145 @@
+"""A clerk in a real browser: log in, fill a generated form (rows, nested fields, a conditional
+section), get a Chinese error without losing anything typed, save, read the record back, find it in
+the list, and pick it in another form's reference picker.
+
+Runs the real app (templates, CSP, forms.js, database) on a local port; see conftest.py.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+SUMMARY = "夜市摊点噪音扰民，群众多次反映"
+INCIDENT = {"reported_on": "2026-04-20", "source": "phone", "summary": "河道违规采砂"}
+NUMBER = re.compile(r"T-999901001000-\d{4}-\d{4}")
+
+
+def _expect():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def log_in(page: Any) -> None:
+    expect = _expect()
+    page.goto("/login")
+    expect(page.get_by_role("heading", name="登录综治工作台账系统")).to_be_visible()
+    page.get_by_label("用户名").fill("clerk")
+    page.get_by_label("密码").fill("password-1")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("navigation")).to_contain_text("城关镇综治中心")
+
+
+def field_group(page: Any, label: str) -> Any:
+    """The form group (label, control, error) of the field labelled ``label``."""
+    return page.locator(".x-field").filter(has=page.get_by_label(label, exact=True))
+
+
+def test_clerk_registers_an_incident_and_finds_it(page: Any, live_server: Any) -> None:
+    expect = _expect()
+    other = live_server.create_record("incident", INCIDENT)  # must not match the search below
+    log_in(page)
+
+    page.goto("/forms/incident/new")
+    expect(page.get_by_role("heading", name="登记：测试登记簿")).to_be_visible()
+    # 登记日期 (required) is left empty for the first attempt.
+    page.get_by_label("来源").select_option(label="来访")
+    page.get_by_label("事由摘要").fill(SUMMARY)
+    page.get_by_label("人数").fill("3")
+    page.get_by_role("group", name="来访人").get_by_label("姓名").fill("王五")
+
+    steps = page.get_by_role("group", name="处置措施")
+    expect(steps.get_by_role("group", name=re.compile(r"^第 \d+ 行$"))).to_have_count(1)
+    steps.get_by_role("button", name="添加一行").click()
+    row1 = steps.get_by_role("group", name="第 1 行", exact=True)
+    row2 = steps.get_by_role("group", name="第 2 行", exact=True)
+    expect(row2).to_be_visible()
+    row1.get_by_label("内容").fill("约谈摊主")
+    row1.get_by_label("期限").fill("2026-05-10")
+    row2.get_by_label("内容").fill("联合执法检查")
+    row2.get_by_label("期限").fill("2026-05-20")
+
+    handling = page.get_by_label("处理方式")
+    unit = page.get_by_label("承办单位")
+    expect(unit).to_be_hidden()
+    handling.select_option(label="转办")
+    expect(unit).to_be_visible()
+    handling.select_option(label="当场答复")
+    expect(unit).to_be_hidden()
+    handling.select_option(label="转办")
+    expect(unit).to_be_visible()
+    unit.fill("城关派出所")
+
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("alert")).to_have_text("有 1 处需要修改，请查看标红的项目。")
+    expect(field_group(page, "登记日期")).to_contain_text("此项为必填项")
+    expect(page.get_by_label("登记日期")).to_have_attribute("aria-invalid", "true")
+    # Everything typed is still there, including the added row and the conditional section.
+    expect(page.get_by_label("来源")).to_have_value("visit")
+    expect(page.get_by_label("事由摘要")).to_have_value(SUMMARY)
+    expect(page.get_by_label("人数")).to_have_value("3")
+    expect(page.get_by_role("group", name="来访人").get_by_label("姓名")).to_have_value("王五")
+    expect(row1.get_by_label("内容")).to_have_value("约谈摊主")
+    expect(row1.get_by_label("期限")).to_have_value("2026-05-10")
+    expect(row2.get_by_label("内容")).to_have_value("联合执法检查")
+    expect(row2.get_by_label("期限")).to_have_value("2026-05-20")
+    expect(handling).to_have_value("transfer")
+    expect(unit).to_be_visible()
+    expect(unit).to_have_value("城关派出所")
+
+    page.get_by_label("登记日期").fill("2026-05-01")
+    page.get_by_role("button", name="保存").click()
+    saved = page.get_by_role("status")
+    expect(saved).to_contain_text(re.compile(r"已保存，编号 " + NUMBER.pattern))
+    number = NUMBER.search(saved.inner_text()).group(0)
+    assert number != other
+
+    expect(page).to_have_url(re.compile(r"/records/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"测试登记簿 {number}")
+    details = page.locator("table.x-readonly").first
+    for label, value in [("登记日期", "2026-05-01"), ("来源", "来访"), ("事由摘要", SUMMARY), ("人数", "3"),
+                         ("处理方式", "转办"), ("承办单位", "城关派出所")]:
+        expect(details.get_by_role("row", name=label, exact=False).first).to_contain_text(value)
+    expect(details.get_by_role("row", name="来访人")).to_contain_text("王五")
+    measures = details.get_by_role("row", name="处置措施")
+    for text in ("约谈摊主", "2026-05-10", "联合执法检查", "2026-05-20"):
+        expect(measures).to_contain_text(text)
+
+    page.goto("/forms/incident/")
+    table = page.locator("table.record-list tbody")
+    expect(table.get_by_role("row")).to_have_count(2)
+    page.get_by_role("searchbox", name="搜索").fill("噪音")
+    page.get_by_role("button", name="查询").click()
+    expect(page).to_have_url(re.compile(r"[?&]q=%E5%99%AA%E9%9F%B3"))
+    expect(table.get_by_role("row")).to_have_count(1)
+    expect(table.get_by_role("link", name=number)).to_be_visible()
+    expect(table).not_to_contain_text(other)
+    expect(page.get_by_text("共 1 条")).to_be_visible()
+
+
+def test_reference_picker_suggests_incident_numbers(page: Any, live_server: Any) -> None:
+    expect = _expect()
+    number = live_server.create_record("incident", dict(INCIDENT, summary=SUMMARY))
+    live_server.create_record("incident", INCIDENT)  # a record the typed words do not match
+    log_in(page)
+
+    page.goto("/forms/transfer/new")
+    picker = page.get_by_label("原登记编号")
+    options = page.locator(f"datalist#{picker.get_attribute('list')} option")
+    expect(options).to_have_count(0)
+    with page.expect_response(re.compile(r"/forms/incident/lookup\?q=")) as response:
+        picker.press_sequentially("噪音扰民")
+    assert response.value.ok
+    expect(options).to_have_count(1)
+    expect(options).to_have_attribute("value", number)
+    expect(options).to_have_attribute("label", re.compile("来访"))
+
+    picker.fill(number)
+    page.get_by_label("转办要求").fill("请一周内反馈")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("status")).to_contain_text("已保存")
+    expect(page.locator("table.x-readonly")).to_contain_text(number)
