@@ -33,7 +33,7 @@ def _paths() -> dict[str, Any]:
     return {
         "/health": {"get": {"summary": "健康检查", "security": [],
                             "responses": {"200": _json(_ref("Health"), "服务正常")}}},
-        "/openapi.json": {"get": {"summary": "本文档", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+        "/openapi.json": {"get": {"summary": "本文档", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
         "/forms": {"get": {"summary": "表单列表", "responses": {
             "200": _json({"type": "array", "items": _ref("FormSummary")}, "全部在用表单"), **ERRORS}}},
         "/forms/{form_id}": {"get": {"summary": "表单定义", "parameters": [form_id], "responses": {

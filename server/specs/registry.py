@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from server.db import write_transaction
 from server.errors import ConfigInvalid, NotFound
@@ -97,11 +98,20 @@ class Registry:
         with self._lock:
             self._checked_at = now
             if self.pending is not None:
-                self.publish(self.pending, "startup")
+                self._publish_pending()
                 return
             if self.watch_files and self._stamp() != self._files_stamp:
                 self._publish_changed_files()
             self._adopt_from_db()
+
+    def _publish_pending(self) -> None:
+        """Publish what this process validated at start; another process may be doing the same."""
+        try:
+            self.publish(self.pending, "startup")
+        except IntegrityError:  # a sibling worker published the same version a moment earlier
+            db.session.rollback()
+            self.pending = None
+            self._adopt_from_db(force=True)
 
     def _publish_changed_files(self) -> None:
         try:
@@ -176,14 +186,3 @@ def _publish_form(form: FormSpec, published_by: str) -> bool:
 
 def _spec_of(row: FormVersion) -> FormSpec:
     return FormSpec(id=row.form_id, title=row.title, schema=row.schema, digest=row.digest, version=row.seq)
-
-
-def form_versions(form_id: str) -> list[FormVersion]:
-    return list(db.session.scalars(select(FormVersion).where(FormVersion.form_id == form_id).order_by(FormVersion.seq)))
-
-
-def version_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(FormVersion)) or 0
-
-
-__all__ = ["Registry", "LiveConfig", "PublishResult", "form_versions", "replace"]
