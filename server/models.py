@@ -1,7 +1,7 @@
 """Imports every model so that SQLAlchemy's metadata (and Alembic) knows all tables."""
 from server.auth.models import ApiToken, User
 from server.org.models import OrgUnit
-from server.records.models import AuditEntry, NumberCounter, Record
+from server.records.models import AuditEntry, NumberCounter, Record, RecordRoute
 from server.specs.models import ConfigState, FormVersion
 
-__all__ = ["ApiToken", "User", "OrgUnit", "AuditEntry", "NumberCounter", "Record", "ConfigState", "FormVersion"]
+__all__ = ["ApiToken", "User", "OrgUnit", "AuditEntry", "NumberCounter", "Record", "RecordRoute", "ConfigState", "FormVersion"]

@@ -31,6 +31,8 @@ class Settings:
     config_poll_seconds: float = 2.0
     watch_config_files: bool = False
     session_cookie_secure: bool = False
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -47,6 +49,8 @@ class Settings:
             config_poll_seconds=float(os.environ.get("CONFIG_POLL_SECONDS", "2")),
             watch_config_files=_bool(os.environ.get("WATCH_CONFIG"), default=env == "development"),
             session_cookie_secure=_bool(os.environ.get("SESSION_COOKIE_SECURE")),
+            login_max_failures=int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+            login_lock_minutes=int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
         )
 
     def resolved_secret_key(self) -> str:

@@ -67,6 +67,13 @@ def _empty_database(schema_url: str, tmp_path: Path) -> str:
     return f"sqlite:///{target}"
 
 
+def _fresh_request_globals() -> None:
+    from flask import g
+
+    for name in ("_login_user", "auth_method"):
+        g.pop(name, None)
+
+
 @pytest.fixture
 def make_app(schema_url: str, tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Build apps on one fresh database (several apps = several processes sharing it)."""
@@ -79,6 +86,10 @@ def make_app(schema_url: str, tmp_path: Path) -> Iterator[Callable[..., Any]]:
         settings.update(overrides)
         app = create_app(settings)
         app.config["TESTING"] = True
+        # Tests keep an app context open, and Flask reuses it for test-client requests, so ``g`` (where
+        # Flask-Login caches the user) would leak from one request to the next; real requests each get
+        # their own. Start every request with a clean slate, as production does.
+        app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
         apps.append(app)
         with app.app_context():
             app.extensions["registry"].refresh()
@@ -99,26 +110,51 @@ def app(make_app):  # type: ignore[no-untyped-def]
         yield app
 
 
-def _seed_org_and_users() -> None:
-    from server.org.models import OrgUnit
+ORG = [  # code, name, kind, parent code, serves code
+    ("999901000000", "示范县", "county", None, None),
+    ("999901001000", "城关镇", "township", "999901000000", None),
+    ("999901001201", "东街村", "village", "999901001000", None),
+    ("999901002000", "河口镇", "township", "999901000000", None),
+    ("999901002201", "河西村", "village", "999901002000", None),
+    ("GA", "县公安局", "county_unit", "999901000000", None),
+    ("GA-PCS01", "城关派出所", "police_station", "GA", "999901001000"),
+    ("SF", "县司法局", "county_unit", "999901000000", None),
+]
+USERS = [  # username, role, org code, display name
+    ("county", "county_staff", "999901000000", "县综治办"),
+    ("admin", "county_admin", "999901000000", "管理员"),
+    ("leader", "leader", "999901000000", "县领导"),
+    ("clerk", "township_staff", "999901001000", "城关镇综治中心"),
+    ("clerk_b", "township_staff", "999901002000", "河口镇综治中心"),
+    ("leader_a", "leader", "999901001000", "城关镇领导"),
+    ("police", "department_staff", "GA-PCS01", "城关派出所"),
+    ("justice", "department_staff", "SF", "县司法局"),
+    ("officer", "info_officer", "999901001201", "东街村信息员"),
+    ("officer2", "info_officer", "999901001201", "东街村信息员二"),
+]
+PASSWORD = "password-1"
 
-    county = OrgUnit(code="999901000000", name="示范县", kind="county")
-    db.session.add(county)
-    db.session.flush()
-    db.session.add(OrgUnit(code="999901001000", name="城关镇", kind="township", parent_id=county.id))
-    db.session.add(OrgUnit(code="999901002000", name="河口镇", kind="township", parent_id=county.id))
+
+def _seed_org_and_users() -> None:
+    from server.org.service import add_unit, unit_by_code
+
+    for code, name, kind, parent, serves in ORG:
+        add_unit(code, name, kind, unit_by_code(parent) if parent else None,
+                 unit_by_code(serves) if serves else None)
     db.session.commit()
-    auth_service.create_user("county", "password-1", role="county_staff", org_code="999901000000",
-                             display_name="县综治办")
-    auth_service.create_user("clerk", "password-1", role="township_staff", org_code="999901001000",
-                             display_name="城关镇综治中心")
+    for username, role, org, label in USERS:
+        auth_service.create_user(username, PASSWORD, role=role, org_code=org, display_name=label)
+
+
+def user_named(username: str):  # type: ignore[no-untyped-def]
+    from server.auth.models import User
+
+    return db.session.scalar(sa.select(User).where(User.username == username))
 
 
 @pytest.fixture
 def user(app):  # type: ignore[no-untyped-def]
-    from server.auth.models import User
-
-    return db.session.scalar(sa.select(User).where(User.username == "clerk"))
+    return user_named("clerk")
 
 
 @pytest.fixture

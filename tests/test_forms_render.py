@@ -52,6 +52,10 @@ class Elements(HTMLParser):
         wanted = {k.rstrip("_").replace("_", "-"): v for k, v in wanted.items()}
         return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in wanted.items())]
 
+    def with_class(self, tag: str, name: str) -> list[dict[str, str | None]]:
+        """Elements ``tag`` whose class list contains ``name``."""
+        return [a for t, a in self.tags if t == tag and name in (a.get("class") or "").split()]
+
 
 class FormValues(HTMLParser):
     """What a browser would post for the rendered fields (no JS): name/value pairs in order."""
@@ -178,7 +182,7 @@ def test_invalid_number_is_shown_back_with_its_error() -> None:
     tag = Elements(html).find("input", name="age")
     assert tag["value"] == "abc" and tag["type"] == "text"
     assert "is-invalid" in tag["class"]
-    assert '<div class="invalid-feedback d-block">应为整数</div>' in html
+    assert '<div id="f-age-error" class="invalid-feedback d-block">应为整数</div>' in html
 
 
 def test_boolean_checkbox() -> None:
@@ -223,9 +227,32 @@ def test_radio_widget() -> None:
     elements = Elements(render(form, {"source": "phone"}, {"/source": "请从给定选项中选择"}))
     radios = elements.find_all("input", name="source")
     assert [(r["type"], r["value"], "checked" in r) for r in radios] == [
-        ("radio", "walk_in", False), ("radio", "phone", True)]
-    assert [r["id"] for r in radios] == ["f-source-0", "f-source-1"]
+        ("radio", "", False), ("radio", "walk_in", False), ("radio", "phone", True)]
+    assert [r["id"] for r in radios] == ["f-source-none", "f-source-0", "f-source-1"]
+    assert all(r["aria-invalid"] == "true" for r in radios)
+    group = elements.find("fieldset", data_field="source")
+    assert group["aria-describedby"] == "f-source-error"
     assert "请从给定选项中选择" in render(form, {}, {"/source": "请从给定选项中选择"})
+
+
+def test_optional_radio_group_can_be_cleared_with_buxuan() -> None:
+    form = make_form({"source": {"type": "string", "title": "来源", "oneOf": CHOICES, "x-ui": {"widget": "radio"}}})
+    html = render(form)
+    assert '<label class="form-check-label" for="f-source-none">不选</label>' in html
+    radios = Elements(html).find_all("input", name="source")
+    assert [(r["value"], "checked" in r) for r in radios] == [("", True), ("walk_in", False), ("phone", False)]
+    # choosing 不选 posts an empty value: the field is left out, like an empty select
+    assert parse_submission(form, MultiDict([("source", "")])) == {}
+    assert round_trip(form, {}) == {}
+
+
+def test_required_radio_group_has_no_buxuan() -> None:
+    form = make_form({"source": {"type": "string", "title": "来源", "oneOf": CHOICES, "x-ui": {"widget": "radio"}}},
+                     required=["source"])
+    html = render(form)
+    assert "不选" not in html
+    radios = Elements(html).find_all("input", name="source")
+    assert [(r["value"], "checked" in r) for r in radios] == [("walk_in", False), ("phone", False)]
 
 
 def test_multi_choice_checkboxes() -> None:
@@ -243,6 +270,51 @@ def test_nested_object_fieldset() -> None:
     assert '<fieldset class="x-object' in html and '<legend class="x-legend w-auto px-1">来访人</legend>' in html
     tag = Elements(html).find("input", name="visitor/name")
     assert tag["id"] == "f-visitor-name" and tag["value"] == "李四"
+
+
+def _wide(html: str) -> dict[str, bool]:
+    """data-field → whether its element spans the whole grid line."""
+    return {a["data-field"]: "x-wide" in (a.get("class") or "").split()
+            for _, a in Elements(html).tags if a.get("data-field")}
+
+
+def test_short_fields_share_grid_lines_and_long_ones_span_it() -> None:
+    many = [{"const": f"c{i}", "title": f"选项{i}"} for i in range(6)]
+    form = make_form({
+        "name": {"type": "string", "title": "姓名"}, "age": {"type": "integer", "title": "年龄"},
+        "day": {"type": "string", "format": "date", "title": "日期"},
+        "at": {"type": "string", "format": "date-time", "title": "时间"},
+        "source": {"type": "string", "title": "来源", "oneOf": CHOICES},
+        "case": {"type": "string", "title": "案件", "x-ui": {"ref": "case"}},
+        "urgent": {"type": "boolean", "title": "紧急"},
+        "gender": {"type": "string", "title": "性别", "x-ui": {"widget": "radio"},
+                   "oneOf": [{"const": "m", "title": "男"}, {"const": "f", "title": "女"}]},
+        "summary": {"type": "string", "title": "摘要", "x-ui": {"widget": "textarea"}},
+        "kinds": {"type": "string", "title": "类别", "x-ui": {"widget": "radio"}, "oneOf": many},
+        "tags": {"type": "array", "title": "标签", "items": {"type": "string", "oneOf": many}},
+        "visitor": {"type": "object", "title": "来访人", "properties": {"name": {"type": "string", "title": "姓名"}}},
+        **ROWS,
+    })
+    html = render(form)
+    assert html.startswith('<div class="x-grid x-form-grid">')
+    assert _wide(html) == {
+        "name": False, "age": False, "day": False, "at": False, "source": False, "case": False,
+        "urgent": False, "gender": False, "summary": True, "kinds": True, "tags": True,
+        "visitor": True, "visitor/name": False, "items": True, "items/item": False, "items/qty": False}
+    # fields of a group and of each row sit in a grid of their own
+    visitor = html[html.index('id="f-visitor"'):]
+    assert visitor.index('<div class="x-grid">') < visitor.index('name="visitor/name"')
+
+
+def test_conditional_parts_span_the_grid() -> None:
+    form = make_form({**HANDLING, "reason": {"type": "string", "title": "延期原因"},
+                      "deadline": {"type": "string", "format": "date", "title": "新期限"}},
+                     dependentRequired={"reason": ["deadline"]},
+                     **{"if": TRANSFER_IF, "then": {"properties": {"target_unit": TEXT}}})
+    elements = Elements(render(form))
+    for css in ("x-cond", "x-dep"):
+        part, = elements.with_class("div", css)
+        assert {"x-grid", "x-wide"} <= set((part["class"] or "").split())
 
 
 def test_keys_are_escaped_per_rfc6901() -> None:
@@ -278,14 +350,44 @@ def test_rows_existing_rows_and_template() -> None:
     assert 'data-index="2"' in html and '<span class="x-row-number">3</span>' in html
 
 
-def test_rows_with_one_blank_row_without_min_items() -> None:
+def _row_names(html: str) -> list[str]:
+    return [a["name"] or "" for a in Elements(html).find_all("input") if (a.get("name") or "").endswith("/item")]
+
+
+def test_optional_rows_without_data_render_no_blank_row() -> None:
     form = make_form({"items": {**ROWS["items"], "minItems": 0}})
-    assert len(Elements(render(form)).find_all("fieldset", class_="x-row border rounded px-3 pb-2 mb-2")) == 1
+    html = render(form)
+    assert Elements(html).with_class("fieldset", "x-row") == [] and _row_names(html) == []
+    assert 'name="items/__index__/item"' in html  # the template 添加一行 copies
+    assert ">添加一行</button>" in html and "尚未添加" in html
+    without_min = make_form({"items": {key: v for key, v in ROWS["items"].items() if key != "minItems"}})
+    assert _row_names(render(without_min)) == []
+    assert round_trip(form, {}) == {}
+
+
+def test_required_rows_without_data_render_one_blank_row() -> None:
+    required = make_form({"items": {**ROWS["items"], "minItems": 0}}, required=["items"])
+    assert _row_names(render(required)) == ["items/0/item"]
+    min_one = make_form({"items": {**ROWS["items"], "minItems": 1}})
+    assert _row_names(render(min_one)) == ["items/0/item"]
+    assert len(Elements(render(min_one)).with_class("fieldset", "x-row")) == 1
+    # rows that exist are shown whatever the list requires
+    assert _row_names(render(required, {"items": [{"item": "a"}, {"item": "b"}]})) == ["items/0/item", "items/1/item"]
+
+
+def test_rows_list_is_a_boxed_wide_fieldset_with_grid_rows() -> None:
+    html = render(make_form(ROWS), {"items": [{"item": "手机"}]})
+    elements = Elements(html)
+    rows = elements.find("fieldset", id="f-items")
+    assert set(rows["class"].split()) >= {"x-rows", "x-wide"}
+    assert '<legend class="x-legend w-auto px-1">物品</legend>' in html
+    row = html[html.index('id="f-items-0"'):]
+    assert row.index('class="x-row-title"') < row.index('x-row-remove') < row.index('<div class="x-grid">')
 
 
 def test_nested_rows_get_their_own_placeholder() -> None:
-    form = make_form({"groups": {"type": "array", "title": "组", "items": {"type": "object", "properties": {
-        "people": {"type": "array", "title": "人员", "items": {"type": "object", "properties": {
+    form = make_form({"groups": {"type": "array", "title": "组", "minItems": 1, "items": {"type": "object", "properties": {
+        "people": {"type": "array", "title": "人员", "minItems": 1, "items": {"type": "object", "properties": {
             "name": {"type": "string", "title": "姓名"}}}}}}}})
     html = render(form)
     assert 'name="groups/0/people/0/name"' in html
@@ -294,13 +396,20 @@ def test_nested_rows_get_their_own_placeholder() -> None:
     assert 'name="groups/__index__/people/__index1__/name"' in html
 
 
-def test_ref_field_has_lookup_and_datalist() -> None:
+def test_ref_field_has_lookup_and_suggestion_list() -> None:
     form = make_form({"case": {"type": "string", "title": "关联案件", "x-ui": {"ref": "case_register"}}})
     html = render(form, {"case": "A-2026-0001"})
-    tag = Elements(html).find("input", name="case")
-    assert tag["data-lookup"] == "/forms/case_register/lookup" and tag["list"] == "f-case-options"
+    elements = Elements(html)
+    tag = elements.find("input", name="case")
+    assert tag["data-lookup"] == "/forms/case_register/lookup" and tag["type"] == "text"
     assert tag["value"] == "A-2026-0001" and tag["autocomplete"] == "off"
-    assert '<datalist id="f-case-options"></datalist>' in html
+    assert (tag["role"], tag["aria-autocomplete"], tag["aria-expanded"], tag["aria-controls"]) == (
+        "combobox", "list", "false", "f-case-options")
+    assert "list" not in tag and "<datalist" not in html
+    listbox = elements.find("ul", id="f-case-options")
+    assert listbox["role"] == "listbox" and "hidden" in listbox and "list-group" in listbox["class"]
+    # typed numbers still post without JavaScript
+    assert round_trip(form, {"case": "A-2026-0001"}) == {"case": "A-2026-0001"}
 
 
 def test_order_puts_listed_fields_first() -> None:
@@ -322,18 +431,18 @@ TRANSFER_IF = {"properties": {"handling": {"const": "transfer"}}, "required": ["
 
 
 def _conds(html: str) -> list[tuple[list[Any], str]]:
-    return [(json.loads(a["data-cond"]), a) for a in Elements(html).find_all("div", class_="x-cond")]
+    return [(json.loads(a["data-cond"]), a) for a in Elements(html).with_class("div", "x-cond")]
 
 
 def test_then_section_right_after_tested_field() -> None:
     form = make_form(HANDLING, **{"if": TRANSFER_IF, "then": {
         "properties": {"target_unit": {"type": "string", "title": "接收单位"}}, "required": ["target_unit"]}})
     html = render(form)
-    positions = [html.index(s) for s in ('name="handling"', 'class="x-cond"', 'name="target_unit"', 'name="note"')]
+    positions = [html.index(s) for s in ('name="handling"', 'class="x-cond', 'name="target_unit"', 'name="note"')]
     assert positions == sorted(positions)
     (clauses, _), = _conds(html)
     assert clauses == [{"negate": False, "tests": [{"name": "handling", "const": "transfer", "required": True}]}]
-    section = html[html.index('class="x-cond"'):html.index('name="note"')]
+    section = html[html.index('class="x-cond'):html.index('name="note"')]
     assert "x-required" in section  # required inside the branch
 
 
@@ -369,7 +478,7 @@ def test_dependent_required_wrapped_with_show_when() -> None:
                       "new_deadline": {"type": "string", "format": "date", "title": "新期限"}},
                      dependentRequired={"extension_reason": ["new_deadline"]})
     html = render(form)
-    wrapper = Elements(html).find("div", class_="x-dep")
+    wrapper, = Elements(html).with_class("div", "x-dep")
     assert wrapper["data-show-when"] == "extension_reason"
     assert html.index('data-show-when') < html.index('name="new_deadline"')
     assert 'class="x-required' in html.split('data-show-when')[1]
@@ -378,19 +487,75 @@ def test_dependent_required_wrapped_with_show_when() -> None:
 # --- errors ----------------------------------------------------------------------------------------
 
 
+def _summary(html: str) -> str:
+    match = re.search(r'<div class="alert alert-danger x-error-summary"[^>]*>(.*?)</div>', html, re.S)
+    assert match is not None, html
+    return match.group(1)
+
+
 def test_errors_at_fields_rows_and_summary() -> None:
     form = make_form({"name": {"type": "string", "title": "姓名"}, **ROWS})
     errors = {"/name": "此项为必填项", "/items/1/item": "此项为必填项", "/items": "至少需要 2 项",
               "": "根错误", "/extra": "不允许的字段", "/items/7/item": "此项为必填项"}
     html = render(form, {"items": [{"item": "a"}, {}]}, errors)
-    summary = re.search(r'<div class="alert alert-danger x-error-summary" role="alert">(.*?)</div>', html, re.S)
-    assert summary is not None
-    assert summary.group(1) == "<ul class=\"mb-0\"><li>根错误</li><li>extra：不允许的字段</li><li>物品/第 8 行/名称：此项为必填项</li></ul>"
-    assert html.startswith('<div class="alert alert-danger x-error-summary"')  # on top
+    assert html.startswith('<div class="alert alert-danger x-error-summary" role="alert" id="error-summary" '
+                           'tabindex="-1"')  # on top, focusable by forms.js
+    assert _summary(html) == (
+        '<p class="x-error-summary-title font-weight-bold mb-1" id="error-summary-title">有 6 处需要修改：</p>'
+        '<ul class="mb-0"><li>根错误</li>'
+        '<li><a href="#f-name">姓名：此项为必填项</a></li>'
+        '<li><a href="#f-items">物品：至少需要 2 项</a></li>'
+        '<li><a href="#f-items-1-item">物品/第 2 行/名称：此项为必填项</a></li>'
+        '<li>物品/第 8 行/名称：此项为必填项</li>'  # no such row on the page: listed, not linked
+        '<li>extra：不允许的字段</li></ul>')
     assert "is-invalid" in Elements(html).find("input", name="items/1/item")["class"]
     assert "is-invalid" not in Elements(html).find("input", name="items/0/item")["class"]
     rows_part = html[html.index('id="f-items"'):]
     assert rows_part.index("至少需要 2 项") < rows_part.index('class="x-rows-body"')
+
+
+def test_each_error_once_in_summary_and_once_at_its_field() -> None:
+    form = make_form({"name": {"type": "string", "title": "姓名", "description": "身份证上的姓名"},
+                      "age": {"type": "integer", "title": "年龄"}})
+    html = render(form, {"age": "abc"}, {"/name": "此项为必填项", "/age": "应为整数"})
+    summary = _summary(html)
+    body = html[html.index("</div>") + len("</div>"):]
+    for message in ("此项为必填项", "应为整数"):
+        assert summary.count(message) == 1 and body.count(message) == 1, message
+    assert '<div id="f-name-error" class="invalid-feedback d-block">此项为必填项</div>' in body
+
+
+def test_error_is_linked_to_its_input_with_aria() -> None:
+    form = make_form({"name": {"type": "string", "title": "姓名", "description": "身份证上的姓名"},
+                      "urgent": {"type": "boolean", "title": "紧急"},
+                      "visitor": {"type": "object", "title": "来访人", "properties": {
+                          "phone": {"type": "string", "title": "电话"}}}})
+    html = render(form, {}, {"/name": "此项为必填项", "/urgent": "不符合要求", "/visitor/phone": "格式不正确"})
+    elements = Elements(html)
+    name = elements.find("input", name="name")
+    assert name["aria-invalid"] == "true" and name["aria-describedby"] == "f-name-error f-name-help"
+    assert elements.find("div", id="f-name-error")["class"] == "invalid-feedback d-block"
+    urgent = elements.find("input", name="urgent")
+    assert urgent["aria-invalid"] == "true" and urgent["aria-describedby"] == "f-urgent-error"
+    phone = elements.find("input", name="visitor/phone")
+    assert phone["aria-describedby"] == "f-visitor-phone-error"
+    assert '<a href="#f-visitor-phone">来访人/电话：格式不正确</a>' in html
+    # without errors: only the help text, no aria-invalid
+    clean = Elements(render(form)).find("input", name="name")
+    assert clean["aria-describedby"] == "f-name-help" and "aria-invalid" not in clean
+
+
+def test_summary_links_a_radio_group_to_its_first_option() -> None:
+    form = make_form({"way": {"type": "string", "title": "方式", "oneOf": CHOICES, "x-ui": {"widget": "radio"}},
+                      "must": {"type": "string", "title": "必选", "oneOf": CHOICES, "x-ui": {"widget": "radio"}}},
+                     required=["must"])
+    html = render(form, {}, {"/way": "请从给定选项中选择", "/must": "此项为必填项"})
+    assert '<a href="#f-way-none">方式：请从给定选项中选择</a>' in html
+    assert '<a href="#f-must-0">必选：此项为必填项</a>' in html
+
+
+def test_no_summary_without_errors() -> None:
+    assert "x-error-summary" not in render(make_form(ROWS))
 
 
 def test_template_row_never_shows_errors() -> None:
@@ -458,6 +623,23 @@ def test_round_trip_with_sections_and_dependents() -> None:
 
 
 # --- detail view -----------------------------------------------------------------------------------
+
+
+def test_readonly_leaves_out_empty_fields_groups_and_columns() -> None:
+    form = make_form(FULL)
+    html = str(render_readonly(form, {"name": "张三", "summary": "", "tags": [], "urgent": False, "age": 0,
+                                      "visitor": {"name": ""}, "phones": [],
+                                      "items": [{"item": "手机"}, {}], "old": None}))
+    labels = re.findall(r'<th scope="row" class="x-label">([^<]*)</th>', html)
+    assert labels == ["姓名", "年龄", "紧急", "物品"]  # 0 and 否 are answers; empty things are not
+    assert '<th scope="col">名称</th></tr>' in html and "数量" not in html  # column empty in every row
+    assert html.count("<tr><td>") == 1  # the row with nothing in it is left out
+    assert "来访人" not in html and "old" not in html
+
+
+def test_readonly_with_nothing_filled_says_so() -> None:
+    assert str(render_readonly(make_form(FULL), {"visitor": {}, "items": []})) == (
+        '<p class="text-muted x-readonly-empty">没有已填写的内容</p>')
 
 
 def test_readonly_view() -> None:

@@ -124,6 +124,18 @@ def test_rows_pointers() -> None:
         ("/rows/1/item", "此项为必填项"), ("/rows/1/qty", "应为整数")]
 
 
+def test_required_rows_left_empty_ask_for_one_row() -> None:
+    rows = {"type": "array", "title": "明细", "items": {"type": "object", "properties": {
+        "item": {"type": "string", "title": "名称"}}}}
+    form = make_form({"rows": rows, "name": {"type": "string", "title": "名称"}}, required=["rows", "name"])
+    assert messages(form, {}) == [("/rows", "请至少填写一行"), ("/name", "此项为必填项")]
+    min_one = make_form({"rows": {**rows, "minItems": 1}})
+    assert messages(min_one, {"rows": []}) == [("/rows", "请至少填写一行")]
+    assert messages(make_form({"rows": {**rows, "minItems": 2}}), {"rows": [{}]}) == [("/rows", "至少需要 2 项")]
+    own = make_form({"rows": {**rows, "x-ui": {"errors": {"required": "请填写明细"}}}}, required=["rows"])
+    assert messages(own, {}) == [("/rows", "请填写明细")]  # the form's own wording still wins
+
+
 def test_multi_choice_item_errors_belong_to_the_list() -> None:
     form = make_form({"tags": {"type": "array", "title": "标签", "items": {"type": "string", "oneOf": CHOICES}}})
     assert messages(form, {"tags": ["phone", "mail", 3]}) == [("/tags", "请从给定选项中选择")]

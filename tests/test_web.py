@@ -47,8 +47,47 @@ def test_post_without_csrf_token_is_refused(client):
 
 def test_new_page_is_chinese_and_has_the_fields(client):
     html = client.get("/forms/incident/new").get_data(as_text=True)
-    assert "登记：测试登记簿" in html and 'name="visitor/name"' in html and 'name="steps/0/what"' in html
+    assert "登记：测试登记簿" in html and 'name="visitor/name"' in html
+    # 处置措施 is optional: no blank row, only the template that 添加一行 copies
+    assert 'name="steps/0/what"' not in html and 'name="steps/__index__/what"' in html
     assert "<script>" not in html  # CSP: no inline scripts
+    assert not re.search(r"\sstyle=", html)  # CSP: no inline styles either
+
+
+def test_layout_navbar_sidebar_title_and_favicon(client):
+    html = client.get("/forms/incident/new").get_data(as_text=True)
+    assert "<title>测试登记簿 · 综治工作台账管理系统</title>" in html
+    navbar = html[html.index("<header"):html.index("</header>")]
+    assert "bg-dark" in navbar and "综治工作台账管理系统" in navbar
+    assert "城关镇综治中心" in navbar and "城关镇" in navbar and ">退出</button>" in navbar
+    assert "测试登记簿" not in navbar  # the ledgers moved to the sidebar
+    sidebar = html[html.index('<nav class="app-sidebar"'):html.index("</nav>")]
+    links = re.findall(r'<a class="([^"]+)"( aria-current="page")? href="([^"]+)">([^<]+)</a>', sidebar)
+    assert [(href, title) for _, _, href, title in links] == [("/forms/incident/", "测试登记簿"),
+                                                           ("/forms/transfer/", "测试转办簿")]
+    assert [("active" in css.split(), bool(current)) for css, current, _, _ in links] == [(True, True), (False, False)]
+    assert all("list-group-item" in css.split() for css, _, _, _ in links)
+    icon = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', html).group(1)
+    response = client.get(icon)
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml" and b"<svg" in response.data
+
+
+def test_login_page_uses_the_system_name(anon):
+    html = anon.get("/login").get_data(as_text=True)
+    assert "<title>登录 · 综治工作台账管理系统</title>" in html and "登录综治工作台账管理系统</h1>" in html
+    assert 'class="app-sidebar"' not in html and ">退出<" not in html
+    assert anon.get(re.search(r'rel="icon"[^>]* href="([^"]+)"', html).group(1)).status_code == 200
+
+
+def test_home_cards_put_count_and_button_at_the_bottom(client, user):
+    from server.records import service
+
+    service.create_record("incident", GOOD, user)
+    html = client.get("/").get_data(as_text=True)
+    cards = re.findall(r'<div class="card-body d-flex flex-column">(.*?)</div></div>', html, re.S)
+    assert len(cards) == 2
+    footer = re.search(r'<div class="mt-auto[^"]*">(.*?)</div>', cards[0], re.S).group(1)
+    assert "共 1 条" in footer and ">登记</a>" in footer
 
 
 def test_errors_in_chinese_keep_everything_typed(client):
@@ -59,6 +98,21 @@ def test_errors_in_chinese_keep_everything_typed(client):
     assert "此项为必填项" in html and "应为整数" in html and "请填写 11 位手机号" in html
     for value in ("三个", "12345", "王五", "约谈摊主", "2026-05-10"):
         assert f'value="{value}"' in html, value
+
+
+def test_error_summary_lists_each_error_once_with_links(client):
+    data = dict(FORM_POST, people="三个", phone="12345", summary="")
+    html = _post(client, "/forms/incident/new", data).get_data(as_text=True)
+    assert html.count('role="alert"') == 1 and html.count("处需要修改") == 1  # one summary, not two
+    summary = html[html.index('id="error-summary"'):html.index("</ul>")]
+    assert "有 3 处需要修改" in summary
+    assert re.findall(r'<li><a href="#([^"]+)">([^<]+)</a></li>', summary) == [
+        ("f-summary", "事由摘要：此项为必填项"), ("f-people", "人数：应为整数"), ("f-phone", "联系电话：请填写 11 位手机号")]
+    for message in ("此项为必填项", "应为整数", "请填写 11 位手机号"):
+        assert html.count(message) == 2, message  # once in the summary, once at the field
+    people = re.search(r'<input [^>]*name="people"[^>]*>', html).group(0)
+    assert 'aria-describedby="f-people-error"' in people and 'aria-invalid="true"' in people
+    assert '<div id="f-people-error" class="invalid-feedback d-block">应为整数</div>' in html
 
 
 def test_save_round_trips_data_unchanged_and_finds_it(client, app):
@@ -171,3 +225,56 @@ def test_vendor_bootstrap_is_served_locally(client):
     html = client.get("/").get_data(as_text=True)
     href = re.search(r'href="(/vendor/[^"]+bootstrap\.min\.css)"', html).group(1)
     assert client.get(href).status_code == 200
+
+
+def test_lookup_label_is_every_list_column(client, user):
+    from server.records import service
+
+    full = service.create_record("incident", GOOD, user)
+    without_people = {k: v for k, v in GOOD.items() if k != "people"}
+    partial = service.create_record("incident", dict(without_people, summary="河道采砂"), user)
+    items = client.get("/forms/incident/lookup?q=噪音").get_json()
+    # list columns: 登记日期, 来源 (its title), 事由摘要, 人数
+    assert items == [{"number": full.number, "label": "2026-05-01 · 来访 · 夜市噪音扰民 · 3"}]
+    newest = client.get("/forms/incident/lookup?q=").get_json()
+    assert [i["number"] for i in newest] == [partial.number, full.number]  # empty query: newest first
+    assert newest[0]["label"] == "2026-05-01 · 来访 · 河道采砂"  # empty columns are skipped
+
+
+def test_lookup_returns_at_most_ten(client, user):
+    from server.records import service
+
+    for i in range(12):
+        service.create_record("incident", dict(GOOD, summary=f"事项{i}"), user)
+    assert len(client.get("/forms/incident/lookup").get_json()) == 10
+
+
+def test_detail_page_leaves_out_empty_fields_and_names_the_form_version(client, user):
+    from server.records import service
+
+    record = service.create_record("incident", {k: v for k, v in GOOD.items() if k not in ("people", "steps")}, user)
+    html = client.get(f"/records/{record.id}").get_data(as_text=True)
+    assert "表单第 1 版" in html and "表单版本" not in html
+    assert html.count("未填写的项目不显示") == 1
+    labels = re.findall(r'<th scope="row" class="x-label">([^<]*)</th>', html)
+    assert labels == ["登记日期", "来源", "事由摘要", "来访人", "姓名"]
+
+
+def test_optional_rows_left_empty_are_not_saved(client, app):
+    from server.extensions import db
+    from server.records.models import Record
+
+    posted = {k: v for k, v in FORM_POST.items() if not k.startswith("steps/")}
+    assert _post(client, "/forms/incident/new", posted).status_code == 302
+    assert "steps" not in db.session.scalars(db.select(Record)).one().data
+
+
+def test_key_area_township_code_placeholder_is_a_township_code():
+    import json
+
+    from server.settings import PROJECT_ROOT
+
+    schema = json.loads((PROJECT_ROOT / "config" / "forms" / "key_area.json").read_text("utf-8"))
+    township = schema["properties"]["township_code"]
+    code = township["x-ui"]["placeholder"].removeprefix("例如 ")
+    assert re.fullmatch(township["pattern"], code) and code.endswith("000")  # 乡镇级后3位为000

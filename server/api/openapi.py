@@ -23,6 +23,7 @@ def _param(name: str, where: str = "path", kind: str = "string", description: st
 
 ERRORS = {
     "401": _json(_ref("Error"), "未登录或令牌无效"),
+    "403": _json(_ref("Error"), "无权进行此操作"),
     "404": _json(_ref("Error"), "不存在或无权查看"),
 }
 
@@ -34,6 +35,12 @@ def _paths() -> dict[str, Any]:
         "/health": {"get": {"summary": "健康检查", "security": [],
                             "responses": {"200": _json(_ref("Health"), "服务正常")}}},
         "/openapi.json": {"get": {"summary": "本文档", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+        "/me": {"get": {"summary": "当前用户、所属单位及各表单权限", "responses": {
+            "200": _json(_ref("Me"), "当前用户"), **ERRORS}}},
+        "/org-units": {"get": {"summary": "单位列表", "parameters": [
+            _param("kind", "query", description="单位类别，如 township、village、county_unit"),
+            _param("parent", "query", description="上级单位代码")],
+            "responses": {"200": _json({"type": "array", "items": _ref("OrgUnit")}, "在用单位"), **ERRORS}}},
         "/forms": {"get": {"summary": "表单列表", "responses": {
             "200": _json({"type": "array", "items": _ref("FormSummary")}, "全部在用表单"), **ERRORS}}},
         "/forms/{form_id}": {"get": {"summary": "表单定义", "parameters": [form_id], "responses": {
@@ -72,6 +79,14 @@ def _components(forms: list[FormSpec]) -> dict[str, Any]:
         "FormSummary": {"type": "object", "properties": {"id": {"type": "string"}, "title": {"type": "string"},
                                                          "version": {"type": "integer"}}},
         "Form": {"allOf": [_ref("FormSummary"), {"type": "object", "properties": {"schema": {"type": "object"}}}]},
+        "OrgUnit": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"},
+            "kind": {"type": "string"}, "parent_id": {"type": ["integer", "null"]},
+            "serves_id": {"type": ["integer", "null"]}, "posts": {"type": "object"}}},
+        "Me": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "username": {"type": "string"}, "display_name": {"type": "string"},
+            "role": {"type": "string"}, "org_unit": {"anyOf": [_ref("OrgUnit"), {"type": "null"}]},
+            "permissions": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}},
         "ValidationErrors": {"type": "object", "properties": {"errors": {"type": "array", "items": {
             "type": "object", "properties": {"pointer": {"type": "string"}, "message": {"type": "string"}}}}}},
         "Record": {"type": "object", "properties": {

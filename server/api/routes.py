@@ -6,9 +6,12 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 
-from server.errors import Conflict, FieldError, NotFound, ValidationFailed
+from server.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
+from server.auth.permissions import allowed
 from server.extensions import csrf
 from server.forms import build_form, list_columns
+from server.org.models import OrgUnit
+from server.org.service import org_list
 from server.records import service
 from server.records.models import AuditEntry, Record
 from server.records.query import list_page, parse_list_args
@@ -41,9 +44,19 @@ def _conflict(exc: Conflict):  # type: ignore[no-untyped-def]
     return jsonify({"error": "conflict", "message": str(exc), "current_version": exc.current_version}), 409
 
 
+@bp.errorhandler(NotAllowed)
+def _not_allowed(_exc: NotAllowed):  # type: ignore[no-untyped-def]
+    return jsonify({"error": "forbidden", "message": "无权进行此操作"}), 403
+
+
 @bp.errorhandler(NotFound)
 def _not_found(_exc: NotFound):  # type: ignore[no-untyped-def]
     return jsonify({"error": "not_found", "message": "未找到"}), 404
+
+
+def org_unit_json(unit: OrgUnit) -> dict[str, Any]:
+    return {"code": unit.code, "name": unit.name, "kind": unit.kind, "parent_id": unit.parent_id,
+            "id": unit.id, "serves_id": unit.serves_id, "posts": unit.posts}
 
 
 def record_json(record: Record) -> dict[str, Any]:
@@ -68,9 +81,27 @@ def openapi():  # type: ignore[no-untyped-def]
     return jsonify(openapi_document(_registry().forms()))
 
 
+@bp.get("/me")
+def me():  # type: ignore[no-untyped-def]
+    user = current_user
+    unit = user.org_unit
+    forms = {f.id: [a for a in ("create", "read", "update") if allowed(user, a, f)] for f in _registry().forms()}
+    return jsonify({"id": user.id, "username": user.username, "display_name": user.display_name,
+                    "role": user.role, "org_unit": org_unit_json(unit) if unit else None,
+                    "permissions": {k: v for k, v in forms.items() if v}})
+
+
+@bp.get("/org-units")
+def org_units():  # type: ignore[no-untyped-def]
+    kind, parent = request.args.get("kind"), request.args.get("parent")
+    units = org_list(kind=kind or None, parent_code=parent or None)
+    return jsonify([org_unit_json(u) for u in units])
+
+
 @bp.get("/forms")
 def forms():  # type: ignore[no-untyped-def]
-    return jsonify([{"id": f.id, "title": f.title, "version": f.version} for f in _registry().forms()])
+    return jsonify([{"id": f.id, "title": f.title, "version": f.version} for f in _registry().forms()
+                    if allowed(current_user, "read", f) or allowed(current_user, "create", f)])
 
 
 @bp.get("/forms/<form_id>")
@@ -89,7 +120,7 @@ def create(form_id: str):  # type: ignore[no-untyped-def]
 @bp.get("/forms/<form_id>/records")
 def list_records(form_id: str):  # type: ignore[no-untyped-def]
     spec = _registry().form(form_id)
-    page = list_page(spec, parse_list_args(spec, request.args))
+    page = list_page(spec, parse_list_args(spec, request.args), current_user)
     return jsonify({"items": [record_json(r) for r in page.items], "total": page.total,
                     "page": page.page, "per_page": page.per_page,
                     "columns": [{"path": p, "title": t} for p, t in list_columns(build_form(spec))]})

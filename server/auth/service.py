@@ -9,11 +9,12 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.auth.models import ApiToken, User
+from server.auth.passwords import password_problems
+from server.auth.roles import ROLES
 from server.extensions import db
 from server.org.models import OrgUnit
 from server.timeutil import as_aware, utcnow
 
-MIN_PASSWORD_LENGTH = 8
 
 
 class UserError(ValueError):
@@ -24,8 +25,11 @@ def create_user(username: str, password: str, *, role: str = "county_staff", org
                 display_name: str = "") -> User:
     if not username or len(username) > 64:
         raise UserError("用户名不能为空，且不超过 64 个字符")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+    if role not in ROLES:
+        raise UserError(f"未知角色 {role}（可用：{'、'.join(ROLES)}）")
+    problems = password_problems(password, username)
+    if problems:
+        raise UserError("；".join(problems))
     if db.session.scalar(select(User).where(User.username == username)):
         raise UserError(f"用户 {username} 已存在")
     org = None

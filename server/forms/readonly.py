@@ -1,8 +1,9 @@
 """The detail view of a record: label/value tables, nested objects as sub-tables, rows as a table.
 
-Values go through :func:`server.forms.display.format_value` (choice titles, 是/否) and are escaped;
-fields of conditional sections only appear when they hold a value, so an inactive branch does not
-leave a trail of empty lines.
+Values go through :func:`server.forms.display.format_value` (choice titles, 是/否) and are escaped.
+Only what was filled in is shown: empty fields, groups with nothing filled in, rows with nothing
+in them and row columns empty in every row are left out (the page says so once), so inactive
+branches and untouched optional parts do not leave a trail of empty lines.
 """
 from __future__ import annotations
 
@@ -17,24 +18,38 @@ from server.forms.model import FormModel
 from server.forms.widgets import input_text
 
 _TABLE = "table table-sm table-bordered x-readonly"
+NOTHING_FILLED = "没有已填写的内容"
 
 
 def render_readonly(form: FormModel, data: Mapping[str, Any] | None) -> Markup:
-    """The whole record as a definition table (keys the form no longer knows come last)."""
+    """The filled-in part of the record as a definition table (keys the form no longer knows last)."""
     data = data if isinstance(data, Mapping) else {}
     rows = _field_rows(form.root, data)
     known = {child.key for child in form.root.children}
-    rows += [_row(key, input_text(value)) for key, value in data.items() if key not in known]
+    rows += [_row(key, input_text(value)) for key, value in data.items()
+             if key not in known and not _blank(value)]
+    if not rows:
+        return tag("p", {"class": "text-muted x-readonly-empty"}, NOTHING_FILLED)
     return tag("table", {"class": _TABLE}, tag("tbody", None, *rows))
+
+
+def _blank(value: Any) -> bool:
+    """Nothing stored: absent, empty text, an empty list or object (``False`` and 0 are values)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    if isinstance(value, (list, tuple, Mapping)):
+        return len(value) == 0
+    return False
 
 
 def _field_rows(container: Field, data: Mapping[str, Any]) -> list[Markup]:
     rows = []
     for child in container.children:
-        value = data.get(child.key)
-        if value is None and (child.in_section or child.show_when is not None):
-            continue
-        rows.append(_row(child.title, _cell(child, value)))
+        cell = _cell(child, data.get(child.key))
+        if cell is not None:
+            rows.append(_row(child.title, cell))
     return rows
 
 
@@ -43,24 +58,35 @@ def _row(label: str, cell: Any) -> Markup:
                tag("td", {"class": "x-value"}, cell))
 
 
-def _cell(field: Field, value: Any) -> Markup | str:
+def _cell(field: Field, value: Any) -> Markup | str | None:
+    """The shown value, or None when there is nothing to show."""
+    if _blank(value):
+        return None
     if field.kind == "object" and isinstance(value, Mapping):
-        return tag("table", {"class": _TABLE + " mb-0"}, tag("tbody", None, *_field_rows(field, value)))
+        rows = _field_rows(field, value)
+        return tag("table", {"class": _TABLE + " mb-0"}, tag("tbody", None, *rows)) if rows else None
     if field.kind == "rows" and isinstance(value, list):
         return _rows_table(field, value)
     text = format_value(field, value)
+    if text == "":
+        return None
     if field.kind == "textarea":
         return tag("span", {"class": "x-pre"}, text)
     return text
 
 
-def _rows_table(field: Field, rows: list[Any]) -> Markup:
-    """One column per field of the row; cells may hold nested tables."""
-    head = tag("thead", None, tag("tr", None, *[tag("th", {"scope": "col"}, c.title)
-                                               for c in field.children]))
-    body = []
+def _rows_table(field: Field, rows: list[Any]) -> Markup | None:
+    """One column per field filled in some row; cells may hold nested tables."""
+    cells = []
     for row in rows:
         data = row if isinstance(row, Mapping) else {}
-        body.append(tag("tr", None, *[tag("td", None, _cell(c, data.get(c.key)))
-                                      for c in field.children]))
+        values = [_cell(c, data.get(c.key)) for c in field.children]
+        if any(v is not None for v in values):
+            cells.append(values)
+    used = [i for i, child in enumerate(field.children) if any(r[i] is not None for r in cells)]
+    if not used:
+        return None
+    head = tag("thead", None, tag("tr", None, *[tag("th", {"scope": "col"}, field.children[i].title)
+                                               for i in used]))
+    body = [tag("tr", None, *[tag("td", None, "" if r[i] is None else r[i]) for i in used]) for r in cells]
     return tag("table", {"class": _TABLE + " mb-0"}, head, tag("tbody", None, *body))

@@ -15,24 +15,32 @@ from server.forms.fields import Field, Section
 from server.forms.html import join, json_attr, tag
 from server.forms.model import FormModel
 from server.forms.pointers import html_id, is_index, join_name, name_to_pointer, split_pointer
-from server.forms.widgets import Slot, feedback, help_text, render_widget, required_mark
+from server.forms.validate import order_key
+from server.forms.widgets import Slot, feedback, focus_id, help_text, render_widget, required_mark
+
+#: The id of the error summary (forms.js focuses it when the page opens with errors).
+SUMMARY_ID = "error-summary"
+ROWS_EMPTY = "尚未添加，需要时点击“添加一行”。"
 
 
 @dataclass
 class _Context:
-    """Per-render state: errors not shown yet and the row-template nesting depth."""
+    """Per-render state: where each shown error's control is, and the row-template depth."""
 
     errors: dict[str, str]
     lookup_url: Callable[[str], str]
     depth: int = 0
-    shown: set[str] = field(default_factory=set)
+    anchors: dict[str, str] = field(default_factory=dict)
 
     def take(self, name: str) -> str | None:
-        """The error of the input named ``name`` (pointer without slash), marking it as shown."""
+        """The error of the input named ``name`` (pointer without slash)."""
+        return self.errors.get(name_to_pointer(name))
+
+    def shown_at(self, name: str, element_id: str) -> None:
+        """Record that the error of ``name`` is shown at the element ``element_id``."""
         pointer = name_to_pointer(name)
         if pointer in self.errors:
-            self.shown.add(pointer)
-        return self.errors.get(pointer)
+            self.anchors[pointer] = element_id
 
     def template(self) -> "_Context":
         """A context for a blank row template: no errors, a placeholder one level deeper."""
@@ -41,10 +49,11 @@ class _Context:
 
 def render_fields(form: FormModel, data: Mapping[str, Any] | None, errors: Mapping[str, str],
                   *, lookup_url: Callable[[str], str]) -> Markup:
-    """All fields of ``form`` filled with ``data``; errors at their fields, the rest on top."""
+    """All fields of ``form`` filled with ``data`` in a grid; errors at their fields and listed,
+    each with a link to its control, in a summary on top."""
     ctx = _Context(dict(errors), lookup_url)
     body = _layout(ctx, form.root.layout, "", data if isinstance(data, Mapping) else {})
-    return join(_summary(form, ctx), body)
+    return join(_summary(form, ctx), tag("div", {"class": "x-grid x-form-grid"}, body))
 
 
 def placeholder(depth: int) -> str:
@@ -70,10 +79,12 @@ def _field(ctx: _Context, field: Field, prefix: str, value: Any) -> Markup:
     elif field.kind == "rows":
         html = _rows(ctx, field, name, value)
     else:
-        html = render_widget(Slot(field, name, value, ctx.take(name)), ctx.lookup_url)
+        slot = Slot(field, name, value, ctx.take(name))
+        ctx.shown_at(name, focus_id(slot))
+        html = render_widget(slot, ctx.lookup_url)
     if field.show_when is not None:
         trigger = join_name(prefix, field.show_when)
-        html = tag("div", {"class": "x-dep", "data-show-when": trigger}, html)
+        html = tag("div", {"class": "x-dep x-grid x-wide", "data-show-when": trigger}, html)
     return html
 
 
@@ -87,7 +98,7 @@ def _section(ctx: _Context, section: Section, prefix: str, data: Mapping[str, An
              for t in c.tests]}
         for c in section.conditions
     ]
-    return tag("div", {"class": "x-cond", "data-cond": json_attr(clauses)},
+    return tag("div", {"class": "x-cond x-grid x-wide", "data-cond": json_attr(clauses)},
                _layout(ctx, section.layout, prefix, data))
 
 
@@ -97,18 +108,29 @@ def _legend(field: Field) -> Markup:
 
 def _object(ctx: _Context, field: Field, name: str, value: Any) -> Markup:
     slot = Slot(field, name, value, ctx.take(name))
+    ctx.shown_at(name, slot.id)
     data = value if isinstance(value, Mapping) else {}
-    return tag("fieldset", {"class": "x-object form-group border rounded px-3 pb-1",
-                            "id": slot.id, "data-field": field.path},
-               _legend(field), help_text(slot), feedback(slot.error),
-               _layout(ctx, field.layout, name, data))
+    return tag("fieldset", {"class": "x-object x-wide form-group", "id": slot.id,
+                            "data-field": field.path, "aria-describedby": slot.described_by},
+               _legend(field), help_text(slot), feedback(slot.error, slot.error_id),
+               tag("div", {"class": "x-grid"}, _layout(ctx, field.layout, name, data)))
+
+
+def rows_required(field: Field) -> bool:
+    """A row list that must have rows: listed in ``required`` or with ``minItems`` ≥ 1."""
+    return field.required or _int(field.schema.get("minItems")) > 0
 
 
 def _rows(ctx: _Context, field: Field, name: str, value: Any) -> Markup:
-    """Existing rows (or blank ones), a hidden ``<template>`` row and the 添加一行 button."""
+    """Existing rows, a hidden ``<template>`` row and the 添加一行 button.
+
+    Without data an optional list shows no row (a blank row would look like something to fill
+    in); a required one shows ``max(minItems, 1)`` blank rows.
+    """
     slot = Slot(field, name, value, ctx.take(name))
+    ctx.shown_at(name, slot.id)
     rows = [r for r in value] if isinstance(value, list) else []
-    if not rows:
+    if not rows and rows_required(field):
         rows = [{}] * max(_int(field.schema.get("minItems")), 1)
     inner = ctx.template()
     marker = placeholder(inner.depth)
@@ -118,36 +140,48 @@ def _rows(ctx: _Context, field: Field, name: str, value: Any) -> Markup:
               "添加一行")
     body = tag("div", {"class": "x-rows-body"},
                *[_row(ctx, field, name, str(i), row) for i, row in enumerate(rows)])
+    empty = tag("p", {"class": "x-rows-empty small text-muted"}, ROWS_EMPTY)
     return tag("fieldset", {
-        "class": "x-rows form-group", "id": slot.id, "data-field": field.path,
+        "class": "x-rows x-wide form-group", "id": slot.id, "data-field": field.path,
+        "aria-describedby": slot.described_by,
         "data-min-items": _opt_int(field.schema.get("minItems")),
         "data-max-items": _opt_int(field.schema.get("maxItems")),
-    }, _legend(field), help_text(slot), feedback(slot.error), body, template, add)
+    }, _legend(field), help_text(slot), feedback(slot.error, slot.error_id), body, empty, template, add)
 
 
 def _row(ctx: _Context, field: Field, name: str, index: str, value: Any) -> Markup:
     row_name = join_name(name, index)
+    row_id = html_id(row_name)
     error = ctx.take(row_name) if index.isdigit() else None
+    ctx.shown_at(row_name, row_id)
+    error_id = f"{row_id}-error" if error else None
     data = value if isinstance(value, Mapping) else {}
     number = str(int(index) + 1) if index.isdigit() else ""
-    title = tag("legend", {"class": "x-row-title w-auto px-1 small text-muted"},
+    title = tag("legend", {"class": "x-row-title"},
                 "第 ", tag("span", {"class": "x-row-number"}, number), " 行")
     remove = tag("button", {"type": "button", "class": "btn btn-sm btn-outline-danger x-row-remove"},
                  "删除")
-    return tag("fieldset", {"class": "x-row border rounded px-3 pb-2 mb-2", "data-index": index,
-                            "id": html_id(row_name)},
-               title, feedback(error), _layout(ctx, field.layout, row_name, data),
-               tag("div", {"class": "text-right"}, remove))
+    return tag("fieldset", {"class": "x-row", "data-index": index, "id": row_id,
+                            "aria-describedby": error_id},
+               title, remove, feedback(error, error_id),
+               tag("div", {"class": "x-grid"}, _layout(ctx, field.layout, row_name, data)))
 
 
 def _summary(form: FormModel, ctx: _Context) -> Markup:
-    """Errors that have no field on the page (root errors, unknown keys, missing rows)."""
-    rest = [(p, m) for p, m in ctx.errors.items() if p not in ctx.shown]
-    if not rest:
+    """Every error as ``标签路径：消息``, in page order, linked to its control when it has one
+    (errors of unknown keys or missing rows have no control and are only listed here)."""
+    if not ctx.errors:
         return Markup("")
-    items = [tag("li", None, _summary_label(form, p), m) for p, m in rest]
-    return tag("div", {"class": "alert alert-danger x-error-summary", "role": "alert"},
-               tag("ul", {"class": "mb-0"}, *items))
+    items = []
+    for pointer in sorted(ctx.errors, key=lambda p: order_key(form, p)):
+        text = _summary_label(form, pointer) + ctx.errors[pointer]
+        anchor = ctx.anchors.get(pointer)
+        items.append(tag("li", None, tag("a", {"href": f"#{anchor}"}, text) if anchor else text))
+    heading = tag("p", {"class": "x-error-summary-title font-weight-bold mb-1", "id": f"{SUMMARY_ID}-title"},
+                  f"有 {len(items)} 处需要修改：")
+    return tag("div", {"class": "alert alert-danger x-error-summary", "role": "alert", "id": SUMMARY_ID,
+                       "tabindex": "-1", "aria-labelledby": f"{SUMMARY_ID}-title"},
+               heading, tag("ul", {"class": "mb-0"}, *items))
 
 
 def _summary_label(form: FormModel, pointer: str) -> str:

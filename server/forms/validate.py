@@ -21,6 +21,7 @@ from server.forms.pointers import escape_token, is_index, split_pointer, to_poin
 from server.forms.widgets import input_text
 
 REQUIRED = "此项为必填项"
+ROWS_REQUIRED = "请至少填写一行"
 UNEXPECTED = "不允许的字段"
 CHOOSE = "请从给定选项中选择"
 FALLBACK = "不符合要求"
@@ -112,7 +113,8 @@ def _explain(form: FormModel, error: ValidationError, seen: Counter[tuple[Any, .
         position = seen[key]
         seen[key] += 1
         if position < len(missing):
-            yield f"{base}/{escape_token(missing[position])}", keyword, REQUIRED
+            pointer = f"{base}/{escape_token(missing[position])}"
+            yield pointer, keyword, ROWS_REQUIRED if _is_rows(form, pointer) else REQUIRED
         return
     if keyword in ("additionalProperties", "unevaluatedProperties"):
         extras = _unexpected(form, error)
@@ -129,7 +131,16 @@ def _explain(form: FormModel, error: ValidationError, seen: Counter[tuple[Any, .
         best = best_match(error.context)
         yield from _explain(form, best, seen) if best is not None else ()
         return
+    if keyword == "minItems" and error.instance == [] and _is_rows(form, base):
+        yield base, keyword, ROWS_REQUIRED
+        return
     yield base, keyword, _message(keyword, error.validator_value)
+
+
+def _is_rows(form: FormModel, pointer: str) -> bool:
+    """A repeatable-rows field: "required" there means "at least one row"."""
+    field = form.field_at(pointer)
+    return field is not None and field.kind == "rows"
 
 
 def _message(keyword: str, value: Any) -> str:

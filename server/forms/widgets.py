@@ -39,6 +39,16 @@ class Slot:
     def help_id(self) -> str | None:
         return f"{self.id}-help" if self.field.description else None
 
+    @property
+    def error_id(self) -> str | None:
+        return f"{self.id}-error" if self.error else None
+
+    @property
+    def described_by(self) -> str | None:
+        """``aria-describedby``: the error message first (read before the help), then the help."""
+        ids = [i for i in (self.error_id, self.help_id) if i]
+        return " ".join(ids) or None
+
 
 def input_text(value: Any) -> str:
     """A JSON value as the text of an input (``None`` → empty; numbers without a stray ``.0``)."""
@@ -62,9 +72,14 @@ def required_mark(field: Field) -> Markup:
     return tag("span", {"class": "x-required text-danger", "title": "必填", "aria-hidden": "true"}, "*")
 
 
-def feedback(error: str | None) -> Markup:
-    """The error under a control (``d-block`` so it shows for groups too, not only after inputs)."""
-    return tag("div", {"class": "invalid-feedback d-block"}, error) if error else Markup("")
+def feedback(error: str | None, error_id: str | None = None) -> Markup:
+    """The error under a control (``d-block`` so it shows for groups too, not only after inputs).
+
+    ``error_id`` is what the control's ``aria-describedby`` points at.
+    """
+    if not error:
+        return Markup("")
+    return tag("div", {"id": error_id, "class": "invalid-feedback d-block"}, error)
 
 
 def help_text(slot: Slot) -> Markup:
@@ -72,6 +87,41 @@ def help_text(slot: Slot) -> Markup:
         return Markup("")
     return tag("small", {"id": slot.help_id, "class": "form-text text-muted"},
                slot.field.description)
+
+
+#: Option groups wider than this (in em, estimated from the option titles) get a whole line.
+_WIDE_CHOICES_EM = 16
+_WIDE_CHOICES_COUNT = 5
+NONE_TITLE = "不选"
+
+
+def is_wide(field: Field) -> bool:
+    """Whether the field spans the whole width of the form grid instead of one cell.
+
+    Short inputs (text, number, date, select, ref, a checkbox, a few radio buttons) share lines;
+    text areas, containers and option groups that would not fit one cell get their own line.
+    """
+    kind = field.kind
+    if kind in ("textarea", "lines", "object", "rows"):
+        return True
+    if kind == "multi" or (kind == "choice" and field.widget == "radio"):
+        titles = [title for _, title in field.choices]
+        if kind == "choice" and not field.required:
+            titles.append(NONE_TITLE)
+        width = sum(len(title) + 2.5 for title in titles)  # a CJK character is about 1em
+        return len(titles) > _WIDE_CHOICES_COUNT or width > _WIDE_CHOICES_EM
+    return False
+
+
+def focus_id(slot: Slot) -> str:
+    """The id of the control to focus for this field (an error summary links to it)."""
+    kind = slot.field.kind
+    if kind == "multi" or (kind == "choice" and slot.field.widget == "radio"):
+        if kind == "choice" and not slot.field.required:
+            return f"{slot.id}-none"
+        if slot.field.choices or slot.value not in (None, []):
+            return f"{slot.id}-0"
+    return slot.id
 
 
 def render_widget(slot: Slot, lookup_url: Callable[[str], str]) -> Markup:
@@ -85,11 +135,13 @@ def render_widget(slot: Slot, lookup_url: Callable[[str], str]) -> Markup:
         return _choice_group(slot, "checkbox")
     control = _ref(slot, lookup_url) if kind == "ref" else _CONTROLS.get(kind, _text)(slot)
     label = tag("label", {"for": slot.id}, slot.field.title, required_mark(slot.field))
-    return _group(slot, label, control, feedback(slot.error), help_text(slot))
+    return _group(slot, label, control, feedback(slot.error, slot.error_id), help_text(slot))
 
 
-def _group(slot: Slot, *body: Markup, element: str = "div") -> Markup:
-    return tag(element, {"class": "form-group x-field", "data-field": slot.field.path}, *body)
+def _group(slot: Slot, *body: Markup, element: str = "div", css: str | None = None,
+           extra: dict[str, Any] | None = None) -> Markup:
+    names = classes("form-group x-field", css, "x-wide" if is_wide(slot.field) else None)
+    return tag(element, {"class": names, "data-field": slot.field.path, **(extra or {})}, *body)
 
 
 def _base(slot: Slot, css: str = "form-control") -> dict[str, Any]:
@@ -99,7 +151,7 @@ def _base(slot: Slot, css: str = "form-control") -> dict[str, Any]:
         "id": slot.id,
         "name": slot.name,
         "placeholder": placeholder if isinstance(placeholder, str) else None,
-        "aria-describedby": slot.help_id,
+        "aria-describedby": slot.described_by,
         "aria-required": "true" if slot.field.required else None,
         "aria-invalid": "true" if slot.error else None,
     }
@@ -187,26 +239,34 @@ def _select(slot: Slot) -> Markup:
 
 
 def _choice_group(slot: Slot, input_type: str) -> Markup:
-    """Radio buttons (one choice) or checkboxes (several), in a fieldset with a legend."""
+    """Radio buttons (one choice) or checkboxes (several), in a fieldset with a legend.
+
+    An optional radio group starts with 不选 (empty value) so that a choice can be taken back;
+    its id ends in ``-none`` so the options keep their ids ``<id>-0``, ``<id>-1``...
+    """
     values = slot.value if isinstance(slot.value, list) else [slot.value]
     current = [option_value(v) for v in values if v is not None]
     options = [(option_value(const), title) for const, title in slot.field.choices]
     options += [(text, text) for text in current if text not in {o for o, _ in options}]
     legend = tag("legend", {"class": "col-form-label pt-0"}, slot.field.title,
                  required_mark(slot.field))
-    items = [_choice_item(slot, input_type, index, value, title, value in current)
+    items = [_choice_item(slot, input_type, str(index), value, title, value in current)
              for index, (value, title) in enumerate(options)]
-    body = tag("div", {"id": slot.id, "aria-describedby": slot.help_id}, *items)
-    return _group(slot, legend, body, feedback(slot.error), help_text(slot), element="fieldset")
+    if input_type == "radio" and not slot.field.required:
+        items.insert(0, _choice_item(slot, input_type, "none", "", NONE_TITLE, not current))
+    body = tag("div", {"id": slot.id}, *items)
+    return _group(slot, legend, body, feedback(slot.error, slot.error_id), help_text(slot),
+                  element="fieldset", extra={"aria-describedby": slot.described_by})
 
 
-def _choice_item(slot: Slot, input_type: str, index: int, value: str, title: str,
+def _choice_item(slot: Slot, input_type: str, suffix: str, value: str, title: str,
                  checked: bool) -> Markup:
-    item_id = f"{slot.id}-{index}"
+    item_id = f"{slot.id}-{suffix}"
     control = void("input", {
         "class": classes("form-check-input", "is-invalid" if slot.error else None),
         "type": input_type, "id": item_id, "name": slot.name, "value": value,
         "checked": checked, "data-kind": "multi" if input_type == "checkbox" else None,
+        "aria-invalid": "true" if slot.error else None,
     })
     label = tag("label", {"class": "form-check-label", "for": item_id}, title)
     return tag("div", {"class": "form-check form-check-inline"}, control, label)
@@ -216,22 +276,31 @@ def _checkbox(slot: Slot) -> Markup:
     control = void("input", {
         "class": classes("form-check-input", "is-invalid" if slot.error else None),
         "type": "checkbox", "id": slot.id, "name": slot.name, "value": "true",
-        "checked": slot.value is True, "aria-describedby": slot.help_id, "data-kind": "boolean",
+        "checked": slot.value is True, "aria-describedby": slot.described_by, "data-kind": "boolean",
+        "aria-invalid": "true" if slot.error else None,
     })
     label = tag("label", {"class": "form-check-label", "for": slot.id}, slot.field.title,
                 required_mark(slot.field))
-    check = tag("div", {"class": "form-check"}, control, label, feedback(slot.error))
-    return _group(slot, check, help_text(slot))
+    check = tag("div", {"class": "form-check"}, control, label, feedback(slot.error, slot.error_id))
+    return _group(slot, check, help_text(slot), css="x-check")
 
 
 def _ref(slot: Slot, lookup_url: Callable[[str], str]) -> Markup:
-    """A text input for a record number; forms.js fills the datalist from ``data-lookup``."""
+    """A text input for a record number with a suggestion list under it.
+
+    forms.js fills the ``listbox`` from ``data-lookup`` (``?q=`` what is typed; empty = the newest
+    records) and handles the keys; without JavaScript the list stays hidden and the number is typed.
+    """
     list_id = f"{slot.id}-options"
     control = void("input", {
-        "type": "text", **_base(slot), "value": input_text(slot.value), "list": list_id,
+        "type": "text", **_base(slot), "value": input_text(slot.value),
         "autocomplete": "off", "data-lookup": lookup_url(slot.field.ref or ""),
+        "role": "combobox", "aria-autocomplete": "list", "aria-expanded": "false",
+        "aria-controls": list_id,
     })
-    return join(control, tag("datalist", {"id": list_id}))
+    listbox = tag("ul", {"class": "list-group x-ref-list", "id": list_id, "role": "listbox",
+                         "aria-label": f"{slot.field.title}：候选记录", "hidden": True})
+    return tag("div", {"class": "x-ref"}, control, listbox)
 
 
 _CONTROLS: dict[str, Callable[[Slot], Markup]] = {

@@ -1,9 +1,17 @@
-"""Org units: the county, its townships and below. Issue "org structure" grows this into the full tree."""
+"""Org units: the county, townships, villages, departments and their offices (``config/org/``).
+
+``path`` is the materialised chain of ids (``/1/4/57/``): "this unit and everything beneath it" is a
+prefix match, which both SQLite and PostgreSQL answer from an index. Units removed from
+configuration are kept inactive, never deleted, because records and users still point at them.
+"""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from server.db import JsonType
 from server.extensions import db
 
 
@@ -15,3 +23,10 @@ class OrgUnit(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(32))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    serves_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    path: Mapped[str] = mapped_column(String(255), default="", index=True)
+    posts: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -26,7 +26,7 @@ class Record(db.Model):
     data: Mapped[dict[str, Any]] = mapped_column(JsonType)
     search_text: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(32), default="active")
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -45,6 +45,7 @@ class AuditEntry(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str | None] = mapped_column(String(100), index=True)  # e.g. the username of a login
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[int | None] = mapped_column(Integer, index=True)
     form_id: Mapped[str | None] = mapped_column(String(40))
@@ -68,3 +69,18 @@ class NumberCounter(db.Model):
 @event.listens_for(AuditEntry, "before_delete")
 def _audit_is_append_only(_mapper, _connection, _target) -> None:  # type: ignore[no-untyped-def]
     raise RuntimeError("audit_log is append-only")
+
+
+class RecordRoute(db.Model):
+    """A record routed or assigned to an org unit (归口分流): that unit's staff may see the record.
+
+    ``source`` says why: ``field:<pointer>`` for a form field that names the responsible unit, or a
+    rule id once rules route matters.
+    """
+
+    __tablename__ = "record_routes"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True, index=True)
+    source: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -11,9 +11,13 @@ from typing import Any, Mapping
 
 from sqlalchemy import Select, func, select
 
+from server.auth.models import User
+from server.auth.permissions import allowed
+from server.errors import NotAllowed
 from server.extensions import db
 from server.forms import build_form, filter_fields, list_columns
 from server.records.models import Record
+from server.records.scope import record_scope
 from server.specs.model import FormSpec
 
 MAX_PER_PAGE = 100
@@ -87,8 +91,11 @@ def _is_numeric(form: FormSpec, path: str) -> bool:
     return field is not None and field.kind in {"integer", "number"}
 
 
-def build_select(form: FormSpec, query: ListQuery) -> Select[tuple[Record]]:
-    stmt = select(Record).where(Record.form_id == form.id)
+def build_select(form: FormSpec, query: ListQuery, user: User) -> Select[tuple[Record]]:
+    """The records of ``form`` the user may see, narrowed by ``query`` (NotAllowed without read permission)."""
+    if not allowed(user, "read", form):
+        raise NotAllowed(f"read:{form.id}")
+    stmt = select(Record).where(Record.form_id == form.id, record_scope(user))
     if query.q:
         stmt = stmt.where(Record.search_text.contains(query.q.lower(), autoescape=True))
     for path, value in query.choices.items():
@@ -126,8 +133,23 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-def list_page(form: FormSpec, query: ListQuery) -> Page:
-    stmt = build_select(form, query)
+def list_page(form: FormSpec, query: ListQuery, user: User) -> Page:
+    stmt = build_select(form, query, user)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     items = list(db.session.scalars(stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)))
     return Page(items=items, total=total, page=query.page, per_page=query.per_page)
+
+
+def visible_forms(user: User) -> list[FormSpec]:
+    """The live forms a user may read or fill in, in menu order (the menu and the home page)."""
+    from flask import current_app
+
+    return [f for f in current_app.extensions["registry"].forms()
+            if allowed(user, "read", f) or allowed(user, "create", f)]
+
+
+def counts_by_form(user: User) -> dict[str, int]:
+    """How many records of each form the user may see."""
+    rows = db.session.execute(
+        select(Record.form_id, func.count()).where(record_scope(user)).group_by(Record.form_id)).all()
+    return {form_id: count for form_id, count in rows}

@@ -11,15 +11,18 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from server.audit import log_event
 from server.auth.models import User
 from server.db import write_transaction
-from server.errors import Conflict, FieldError, NotFound, ValidationFailed
+from server.auth.permissions import allowed
+from server.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from server.extensions import db
 from server.forms import build_form, ref_values, search_text, validate
 from server.org.models import OrgUnit
 from server.records.diff import json_diff
-from server.records.models import AuditEntry, Record
+from server.records.models import AuditEntry, Record, RecordRoute
 from server.records.numbering import assign_number
+from server.records.scope import record_scope
 from server.specs.model import FormSpec
 from server.timeutil import local_year, utcnow
 
@@ -28,8 +31,11 @@ def registry():  # type: ignore[no-untyped-def]
     return current_app.extensions["registry"]
 
 
-def check(form: FormSpec, data: Any) -> None:
-    """Raise ValidationFailed with every field error: schema first, then references to records."""
+def check(form: FormSpec, data: Any, user: User) -> None:
+    """Raise ValidationFailed with every field error: schema first, then references to records.
+
+    A reference must name a record the user may see: an out-of-scope number reads as unknown.
+    """
     model = build_form(form)
     if not isinstance(data, dict):
         raise ValidationFailed([FieldError("", "应为对象（JSON object）")])
@@ -38,7 +44,8 @@ def check(form: FormSpec, data: Any) -> None:
     for pointer, target, value in ref_values(model, data):
         if pointer in failed:
             continue
-        exists = db.session.scalar(select(Record.id).where(Record.form_id == target, Record.number == value))
+        exists = db.session.scalar(select(Record.id).where(
+            Record.form_id == target, Record.number == value, record_scope(user)))
         if exists is None:
             errors.append(FieldError(pointer, _ref_message(form, pointer, target, value)))
     if errors:
@@ -65,7 +72,8 @@ def _home_unit(user: User) -> OrgUnit:
 
 def create_record(form_id: str, data: Any, user: User) -> Record:
     form = registry().form(form_id)
-    check(form, data)
+    require(user, "create", form)
+    check(form, data, user)
     unit = _home_unit(user)
     now = utcnow()
     with write_transaction():
@@ -82,9 +90,10 @@ def create_record(form_id: str, data: Any, user: User) -> Record:
 def update_record(record_id: int, data: Any, user: User, expected_version: int) -> Record:
     record = get_record(record_id, user)
     form = registry().form(record.form_id)
+    require(user, "update", form)
     if record.version != expected_version:
         raise Conflict(current_version=record.version, expected_version=expected_version)
-    check(form, data)
+    check(form, data, user)
     changes = json_diff(record.data, data)
     if not changes and record.form_version == form.version:
         return record
@@ -108,11 +117,25 @@ def update_record(record_id: int, data: Any, user: User, expected_version: int) 
     return record
 
 
+def require(user: User, action: str, form: FormSpec) -> None:
+    """Form-level permission (x-form.permissions); the form itself is no secret, so 403."""
+    if not allowed(user, action, form):
+        raise NotAllowed(f"{action}:{form.id}")
+
+
 def get_record(record_id: int, user: User) -> Record:
-    record = db.session.get(Record, record_id)
-    if record is None:
+    """A record the user may read; anything else, existing or not, is NotFound (404)."""
+    record = db.session.scalar(select(Record).where(Record.id == record_id, record_scope(user)))
+    if record is None or not allowed(user, "read", _form_of(record)):
         raise NotFound(str(record_id))
     return record
+
+
+def _form_of(record: Record) -> FormSpec:
+    try:
+        return registry().form(record.form_id)
+    except NotFound:
+        return registry().form_version(record.form_id, record.form_version)
 
 
 def record_history(record_id: int, user: User) -> list[AuditEntry]:
@@ -128,8 +151,8 @@ def _search_text(form: FormSpec, number: str, data: dict[str, Any]) -> str:
 
 
 def _audit(user: User, action: str, record: Record, diff: list[dict[str, Any]]) -> None:
-    db.session.add(AuditEntry(user_id=user.id, action=action, object_type="record", object_id=record.id,
-                              form_id=record.form_id, record_version=record.version, diff=diff))
+    log_event(action, "record", object_id=record.id, user_id=user.id, subject=record.number, diff=diff,
+              form_id=record.form_id, record_version=record.version)
 
 
 def user_labels(user_ids: set[int | None]) -> dict[int, str]:
@@ -138,3 +161,20 @@ def user_labels(user_ids: set[int | None]) -> dict[int, str]:
     if not ids:
         return {}
     return {u.id: u.label for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def route_record(record: Record, unit: OrgUnit, source: str, user: User | None = None) -> bool:
+    """Route a record to a unit (归口分流): its staff may then see it. Idempotent; audited.
+
+    Called by the write path for form fields that name a responsible unit and, later, by rules.
+    Returns False when the record was already routed there.
+    """
+    exists = db.session.get(RecordRoute, (record.id, unit.id))
+    if exists is not None:
+        return False
+    with write_transaction():
+        db.session.add(RecordRoute(record_id=record.id, org_unit_id=unit.id, source=source))
+        log_event("route", "record", object_id=record.id, user_id=user.id if user else None,
+                  subject=record.number, detail=f"{unit.code} {unit.name} ({source})", form_id=record.form_id,
+                  record_version=record.version)
+    return True

@@ -16,6 +16,8 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 
+from server.auth.roles import ACTIONS, ROLES
+from server.org.kinds import KINDS
 from server.specs.jsonpos import pointer_join
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -36,7 +38,8 @@ FORM_META_SCHEMA: dict[str, Any] = {
         "title": {"type": "string"},
         "x-form": {
             "type": "object",
-            "properties": {"number_pattern": {"type": "string"}, "menu_order": {"type": "integer"}},
+            "properties": {"number_pattern": {"type": "string"}, "menu_order": {"type": "integer"},
+                           "permissions": {"$ref": "#/$defs/permissions"}},
             "additionalProperties": False,
         },
         "x-ui": {
@@ -46,6 +49,19 @@ FORM_META_SCHEMA: dict[str, Any] = {
         },
     },
     "$defs": {
+        # Who may create / read / update the form's records, optionally only at some org levels.
+        "permissions": {
+            "type": "object",
+            "properties": {action: {"type": "array", "items": {"$ref": "#/$defs/grant"}} for action in ACTIONS},
+            "additionalProperties": False,
+        },
+        "grant": {
+            "type": "object",
+            "required": ["role"],
+            "properties": {"role": {"enum": list(ROLES)},
+                           "levels": {"type": "array", "minItems": 1, "items": {"enum": list(KINDS)}}},
+            "additionalProperties": False,
+        },
         # Anything that declares fields of one object: the object itself and its conditional branches.
         "section": {
             "properties": {

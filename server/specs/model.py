@@ -33,11 +33,37 @@ class FormSpec:
 
 
 @dataclass(frozen=True)
-class ConfigSet:
-    """Everything loaded from one configuration directory."""
+class OrgUnitSpec:
+    """One org unit as configured: ``code`` is the 12-digit division code where one applies."""
 
-    forms: dict[str, FormSpec] = field(default_factory=dict)
+    code: str
+    name: str
+    kind: str
+    parent: str | None = None
+    serves: str | None = None
+    posts: dict[str, str] = field(default_factory=dict)  # post id -> holder's name
+
+
+@dataclass(frozen=True)
+class OrgSpec:
+    """The org tree of ``config/org/``: the post vocabulary and every unit, parents first."""
+
+    posts: dict[str, str] = field(default_factory=dict)  # post id -> Chinese title
+    units: tuple[OrgUnitSpec, ...] = ()
 
     @property
     def digest(self) -> str:
-        return canonical_digest({fid: f.digest for fid, f in sorted(self.forms.items())})
+        return canonical_digest({"posts": self.posts, "units": [u.__dict__ for u in self.units]})
+
+
+@dataclass(frozen=True)
+class ConfigSet:
+    """Everything loaded from one configuration directory. ``org`` is None when there is no ``org/``."""
+
+    forms: dict[str, FormSpec] = field(default_factory=dict)
+    org: OrgSpec | None = None
+
+    @property
+    def digest(self) -> str:
+        org = self.org.digest if self.org is not None else ""
+        return canonical_digest({"forms": {fid: f.digest for fid, f in sorted(self.forms.items())}, "org": org})

@@ -7,7 +7,8 @@ import flask_admin
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from server.errors import NotFound
+from server.errors import NotAllowed, NotFound
+from server.records.query import visible_forms
 
 PUBLIC_ENDPOINTS = {"auth.login", "api.health", "static", "vendor.static"}
 
@@ -28,7 +29,8 @@ def register_web(app: Flask) -> None:
     app.after_request(_security_headers)
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(404, _not_found)
-    app.jinja_env.globals["registry"] = lambda: current_app.extensions["registry"]
+    app.register_error_handler(NotAllowed, _forbidden)
+    app.jinja_env.globals["menu_forms"] = lambda: visible_forms(current_user) if current_user.is_authenticated else []
     from server.timeutil import local
 
     app.jinja_env.filters["local"] = local
@@ -54,6 +56,12 @@ def _security_headers(response):  # type: ignore[no-untyped-def]
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+def _forbidden(_exc):  # type: ignore[no-untyped-def]
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "forbidden", "message": "无权进行此操作"}), 403
+    return render_template("forbidden.html"), 403
 
 
 def _not_found(_exc):  # type: ignore[no-untyped-def]

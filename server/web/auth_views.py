@@ -6,7 +6,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import login_required, login_user, logout_user
 
-from server.auth.service import authenticate
+from server.auth.throttle import attempt_login
+from server.timeutil import local
 
 bp = Blueprint("auth", __name__)
 
@@ -26,11 +27,14 @@ def login():  # type: ignore[no-untyped-def]
     error = None
     username = request.form.get("username", "")
     if request.method == "POST":
-        user = authenticate(username, request.form.get("password", ""))
-        if user is not None:
-            login_user(user)
+        outcome = attempt_login(username, request.form.get("password", ""), request.remote_addr or "")
+        if outcome.user is not None:
+            login_user(outcome.user)
             return redirect(_safe_next(request.args.get("next")))
-        error = "用户名或密码错误"
+        if outcome.locked_until is not None:
+            error = f"登录失败次数过多，账号已暂时锁定，请于 {local(outcome.locked_until)} 后再试"
+        else:
+            error = "用户名或密码错误"
     return render_template("login.html", error=error, username=username), (401 if error else 200)
 
 

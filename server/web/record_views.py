@@ -16,7 +16,7 @@ from server.forms import build_form, describe_change, display_value, filter_fiel
 from server.records import service
 from server.records.export import export_workbook
 from server.records.models import Record
-from server.records.query import build_select, list_page, parse_list_args
+from server.records.query import build_select, counts_by_form, list_page, parse_list_args, visible_forms
 
 bp = Blueprint("records", __name__)
 
@@ -31,8 +31,7 @@ def _lookup_url(form_id: str) -> str:
 
 @bp.route("/")
 def home():  # type: ignore[no-untyped-def]
-    counts = dict(db.session.execute(select(Record.form_id, func.count()).group_by(Record.form_id)).all())
-    return render_template("home.html", forms=_registry().forms(), counts=counts)
+    return render_template("home.html", forms=visible_forms(current_user), counts=counts_by_form(current_user))
 
 
 @bp.route("/forms/<form_id>/")
@@ -40,7 +39,7 @@ def form_list(form_id: str):  # type: ignore[no-untyped-def]
     form = _registry().form(form_id)
     model = build_form(form)
     query = parse_list_args(form, request.args)
-    page = list_page(form, query)
+    page = list_page(form, query, current_user)
     columns = list_columns(model)
     rows = [(r, [display_value(model, path, get_path(r.data, path)) for path, _ in columns]) for r in page.items]
     return render_template("records/list.html", form=form, columns=columns, rows=rows, page=page,
@@ -50,6 +49,7 @@ def form_list(form_id: str):  # type: ignore[no-untyped-def]
 @bp.route("/forms/<form_id>/new", methods=["GET", "POST"])
 def form_new(form_id: str):  # type: ignore[no-untyped-def]
     form = _registry().form(form_id)
+    service.require(current_user, "create", form)
     model = build_form(form)
     data: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -78,6 +78,7 @@ def detail(record_id: int):  # type: ignore[no-untyped-def]
 def edit(record_id: int):  # type: ignore[no-untyped-def]
     record = service.get_record(record_id, current_user)
     form = _registry().form(record.form_id)
+    service.require(current_user, "update", form)
     model = build_form(form)
     data, errors, conflict, version = record.data, {}, None, record.version
     if request.method == "POST":
@@ -127,7 +128,7 @@ def _change_row(model, change: dict[str, Any]) -> dict[str, str]:  # type: ignor
 def export(form_id: str) -> Response:
     form = _registry().form(form_id)
     query = parse_list_args(form, request.args)
-    payload = export_workbook(form, db.session.scalars(build_select(form, query)))
+    payload = export_workbook(form, db.session.scalars(build_select(form, query, current_user)))
     filename = f"{form.title}.xlsx"
     response = Response(payload, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
@@ -142,13 +143,14 @@ def _quote(text: str) -> str:
 
 @bp.route("/forms/<form_id>/lookup")
 def lookup(form_id: str):  # type: ignore[no-untyped-def]
-    """Search-as-you-type for reference pickers: record numbers with a short label."""
+    """Search-as-you-type for reference pickers: up to 10 records matching ``q`` (empty: the
+    newest), each a number and a label made of the form's list columns joined by " · "."""
     form = _registry().form(form_id)
     model = build_form(form)
     query = parse_list_args(form, {"q": request.args.get("q", ""), "per_page": "10"})
-    columns = list_columns(model)[:2]
+    columns = list_columns(model)
     items = []
-    for record in list_page(form, query).items:
-        label = " ".join(display_value(model, p, get_path(record.data, p)) for p, _ in columns)
-        items.append({"number": record.number, "label": label.strip()})
+    for record in list_page(form, query, current_user).items:
+        values = (display_value(model, p, get_path(record.data, p)).strip() for p, _ in columns)
+        items.append({"number": record.number, "label": " · ".join(v for v in values if v)})
     return jsonify(items)

@@ -12,7 +12,6 @@ directory), i.e. with the same gunicorn settings as the server.
 from __future__ import annotations
 
 import itertools
-import os
 from datetime import datetime, timezone
 
 from flask import Flask, jsonify, request
@@ -35,8 +34,8 @@ def create_app() -> Flask:
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  (as the server does)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    # Ids only need to look like the server's; each worker counts on its own, from a pid-based offset.
-    ids = itertools.count(1 + (os.getpid() % 1000) * 100_000)
+    # Ids only need to look like the server's (small integers counting up); each worker counts on its own.
+    ids = itertools.count(1)
 
     @app.post("/api/v1/forms/<form_id>/records")
     def create(form_id: str):  # type: ignore[no-untyped-def]

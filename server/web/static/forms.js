@@ -4,9 +4,12 @@
  *   .x-rows / template.x-row-template / .x-row-add / .x-row-remove   repeatable rows
  *   .x-cond[data-cond]            conditional section: list of clauses that must all hold
  *   [data-show-when="<name>"]     shown while the named input has a value (dependentRequired)
- *   input[data-lookup]            record picker: fills its <datalist> from our own JSON endpoint
+ *   input[data-lookup]            record picker: a suggestion list (ul[role=listbox] next to the
+ *                                 input) filled from our own JSON endpoint (?q=..., empty = newest)
+ *   .x-error-summary              focused when the page opens with errors; its links focus fields
  * Hidden sections get their inputs disabled so the browser does not submit them; the server drops
- * inactive values anyway (the page also works, minus adding rows, without this script).
+ * inactive values anyway (the page also works, minus adding rows and suggestions, without this
+ * script: the record number is typed).
  */
 (function () {
   'use strict';
@@ -31,9 +34,9 @@
       var els = byName.get(name) || [];
       if (!els.length) { return undefined; }
       var first = els[0];
-      if (first.type === 'radio') {
+      if (first.type === 'radio') {  // the 不选 option has an empty value
         var picked = els.filter(function (e) { return e.checked; })[0];
-        return picked ? picked.value : undefined;
+        return picked && picked.value !== '' ? picked.value : undefined;
       }
       if (first.type === 'checkbox') {
         if (first.dataset.kind === 'boolean') { return first.checked; }
@@ -184,24 +187,88 @@
 
   /* ---- record pickers ------------------------------------------------------------------- */
 
-  var pending = new WeakMap();
+  var pickers = new WeakMap();
 
-  function fillOptions(input, items) {
-    var list = document.getElementById(input.getAttribute('list'));
-    if (!list || !Array.isArray(items)) { return; }
-    list.textContent = '';
-    items.forEach(function (item) {
-      var option = document.createElement('option');
-      option.value = String(item.number);
-      option.label = item.label ? String(item.label) : '';
-      option.textContent = item.label ? String(item.label) : String(item.number);
-      list.appendChild(option);
-    });
+  function pickerOf(input) {
+    var state = pickers.get(input);
+    if (!state) {
+      state = { timer: 0, seq: 0, items: [], active: -1,
+                list: document.getElementById(input.getAttribute('aria-controls') || '') };
+      pickers.set(input, state);
+    }
+    return state.list ? state : null;
   }
 
-  function lookup(input) {
-    var state = pending.get(input) || { timer: 0, seq: 0 };
-    pending.set(input, state);
+  function isOpen(input) {
+    return input.getAttribute('aria-expanded') === 'true';
+  }
+
+  function closeList(input) {
+    var state = pickerOf(input);
+    if (!state) { return; }
+    clearTimeout(state.timer);
+    state.seq++;  // a response still on its way must not reopen the list
+    state.list.hidden = true;
+    state.active = -1;
+    input.setAttribute('aria-expanded', 'false');
+    input.removeAttribute('aria-activedescendant');
+  }
+
+  function setActive(input, index) {
+    var state = pickerOf(input);
+    var options = state.list.querySelectorAll('[role=option]:not([aria-disabled=true])');
+    if (!options.length) { return; }
+    index = (index + options.length) % options.length;
+    options.forEach(function (el, i) {
+      el.classList.toggle('active', i === index);
+      el.setAttribute('aria-selected', i === index ? 'true' : 'false');
+    });
+    state.active = index;
+    input.setAttribute('aria-activedescendant', options[index].id);
+    options[index].scrollIntoView({ block: 'nearest' });
+  }
+
+  function showItems(input, items) {
+    var state = pickerOf(input);
+    if (!state || document.activeElement !== input) { return; }
+    state.items = Array.isArray(items) ? items.slice(0, 10) : [];
+    state.active = -1;
+    state.list.textContent = '';
+    input.removeAttribute('aria-activedescendant');
+    state.items.forEach(function (item, i) {
+      var li = document.createElement('li');
+      li.className = 'list-group-item list-group-item-action';
+      li.id = state.list.id + '-' + i;
+      li.setAttribute('role', 'option');
+      li.setAttribute('aria-selected', 'false');
+      li.dataset.value = String(item.number);
+      var number = document.createElement('span');
+      number.className = 'x-ref-number';
+      number.textContent = String(item.number);
+      li.appendChild(number);
+      if (item.label) {
+        var label = document.createElement('span');
+        label.className = 'x-ref-label';
+        label.textContent = String(item.label);
+        li.appendChild(label);
+      }
+      state.list.appendChild(li);
+    });
+    if (!state.items.length) {
+      var none = document.createElement('li');
+      none.className = 'list-group-item x-ref-empty';
+      none.setAttribute('role', 'option');
+      none.setAttribute('aria-disabled', 'true');
+      none.textContent = input.value.trim() ? '没有找到匹配的记录' : '还没有记录';
+      state.list.appendChild(none);
+    }
+    state.list.hidden = false;
+    input.setAttribute('aria-expanded', 'true');
+  }
+
+  function lookup(input, delay) {
+    var state = pickerOf(input);
+    if (!state) { return; }
     clearTimeout(state.timer);
     state.timer = setTimeout(function () {
       var seq = ++state.seq;
@@ -209,14 +276,56 @@
       var url = base + (base.indexOf('?') >= 0 ? '&' : '?') + 'q=' + encodeURIComponent(input.value.trim());
       fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
         .then(function (response) { return response.ok ? response.json() : []; })
-        .then(function (items) { if (seq === state.seq) { fillOptions(input, items); } })
+        .then(function (items) { if (seq === state.seq) { showItems(input, items); } })
         .catch(function () { /* the server checks the number on save anyway */ });
-    }, LOOKUP_DELAY);
+    }, delay === undefined ? LOOKUP_DELAY : delay);
+  }
+
+  function choose(input, option) {
+    if (!option || option.getAttribute('aria-disabled') === 'true') { return; }
+    input.value = option.dataset.value;
+    closeList(input);
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  }
+
+  function onPickerKey(event) {
+    var input = event.target;
+    var state = pickerOf(input);
+    if (!state) { return; }
+    var key = event.key;
+    if (key === 'ArrowDown' || key === 'ArrowUp') {
+      event.preventDefault();
+      if (!isOpen(input)) { lookup(input, 0); return; }
+      setActive(input, state.active < 0 ? (key === 'ArrowDown' ? 0 : -1) : state.active + (key === 'ArrowDown' ? 1 : -1));
+    } else if (key === 'Enter') {
+      if (isOpen(input) && state.active >= 0) {
+        event.preventDefault();  // choosing must not submit the form
+        choose(input, state.list.querySelectorAll('[role=option]:not([aria-disabled=true])')[state.active]);
+      }
+    } else if (key === 'Escape') {
+      if (isOpen(input)) {
+        event.preventDefault();
+        closeList(input);
+      }
+    } else if (key === 'Tab') {
+      closeList(input);
+    }
   }
 
   /* ---- wiring --------------------------------------------------------------------------- */
 
   document.addEventListener('click', function (event) {
+    var option = event.target.closest && event.target.closest('.x-ref-list [role=option]');
+    if (option) {
+      var owner = document.querySelector('[aria-controls="' + option.parentNode.id + '"]');
+      if (owner) { choose(owner, option); owner.focus(); }
+      return;
+    }
+    var link = event.target.closest && event.target.closest('.x-error-summary a[href^="#"]');
+    if (link) {
+      if (focusField(link.getAttribute('href').slice(1))) { event.preventDefault(); }
+      return;
+    }
     var target = event.target.closest && event.target.closest('.x-row-add, .x-row-remove');
     if (!target) { return; }
     event.preventDefault();
@@ -225,6 +334,11 @@
     } else {
       removeRow(target);
     }
+  });
+
+  /* A click on a suggestion must not blur the input first (the list would close under it). */
+  document.addEventListener('mousedown', function (event) {
+    if (event.target.closest && event.target.closest('.x-ref-list')) { event.preventDefault(); }
   });
 
   function onChange(event) {
@@ -236,6 +350,41 @@
 
   document.addEventListener('input', onChange);
   document.addEventListener('change', onChange);
+  document.addEventListener('focusin', function (event) {
+    var el = event.target;
+    if (el && el.dataset && el.dataset.lookup && !isOpen(el)) { lookup(el); }
+  });
+  document.addEventListener('focusout', function (event) {
+    var el = event.target;
+    if (el && el.dataset && el.dataset.lookup) { closeList(el); }
+  });
+  document.addEventListener('keydown', function (event) {
+    var el = event.target;
+    if (el && el.dataset && el.dataset.lookup) { onPickerKey(event); }
+  });
+
+  /* ---- error summary -------------------------------------------------------------------- */
+
+  /* Focus the field behind a summary link: the control itself, or the first one of a group. */
+  function focusField(id) {
+    var target = document.getElementById(id);
+    if (!target) { return false; }
+    var control = target.matches(FIELDS) ? target : target.querySelector(FIELDS + ', button');
+    var label = target.closest('.x-field, fieldset') || target;
+    label.scrollIntoView({ block: 'center' });
+    if (control && !control.disabled) {
+      control.focus({ preventScroll: true });
+    }
+    return true;
+  }
+
+  function focusSummary() {
+    var summary = document.querySelector('.x-error-summary');
+    if (summary) {
+      summary.focus({ preventScroll: true });
+      summary.scrollIntoView({ block: 'start' });
+    }
+  }
 
   function init() {
     document.querySelectorAll('.x-rows').forEach(updateRows);
@@ -244,6 +393,7 @@
       roots.add(rootOf(el));
     });
     roots.forEach(refresh);
+    focusSummary();
   }
 
   if (document.readyState === 'loading') {

@@ -1,0 +1,75 @@
+"""Org units in the database: creating them with their paths, syncing the configured tree, subtrees."""
+from __future__ import annotations
+
+from sqlalchemy import Select, or_, select
+
+from server.extensions import db
+from server.org.models import OrgUnit
+from server.specs.model import OrgSpec
+
+
+def add_unit(code: str, name: str, kind: str, parent: OrgUnit | None = None, serves: OrgUnit | None = None,
+             posts: dict[str, str] | None = None) -> OrgUnit:
+    """Insert one unit and set its materialised path (the caller commits)."""
+    unit = OrgUnit(code=code, name=name, kind=kind, parent_id=parent.id if parent else None,
+                   serves_id=serves.id if serves else None, posts=posts or {}, is_active=True)
+    db.session.add(unit)
+    db.session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    return unit
+
+
+def sync_org(spec: OrgSpec) -> int:
+    """Make the org_units table match the configured tree (inside the caller's transaction).
+
+    Units are matched by code; new ones are added, existing ones updated (name, kind, parent, serving
+    township, posts), and units no longer configured are deactivated, never deleted.
+    Returns the number of units added or changed.
+    """
+    existing = {u.code: u for u in db.session.scalars(select(OrgUnit))}
+    changed = 0
+    for item in spec.units:  # parents come first in a valid spec
+        unit = existing.get(item.code)
+        parent = existing.get(item.parent) if item.parent else None
+        serves = existing.get(item.serves) if item.serves else None
+        if unit is None:
+            unit = add_unit(item.code, item.name, item.kind, parent, serves, dict(item.posts))
+            existing[item.code] = unit
+            changed += 1
+            continue
+        path = f"{parent.path if parent else '/'}{unit.id}/"
+        values = {"name": item.name, "kind": item.kind, "parent_id": parent.id if parent else None,
+                  "serves_id": serves.id if serves else None, "posts": dict(item.posts), "path": path,
+                  "is_active": True}
+        if any(getattr(unit, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(unit, key, value)
+            changed += 1
+    configured = {u.code for u in spec.units}
+    for code, unit in existing.items():
+        if code not in configured and unit.is_active:
+            unit.is_active = False
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+def subtree_ids(unit: OrgUnit) -> Select[tuple[int]]:
+    """Ids of ``unit``, the units beneath it and the offices serving any of them (派出所, 司法所 ...)."""
+    beneath = select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
+    return select(OrgUnit.id).where(or_(OrgUnit.id.in_(beneath), OrgUnit.serves_id.in_(beneath)))
+
+
+def unit_by_code(code: str) -> OrgUnit | None:
+    return db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+
+
+def org_list(kind: str | None = None, parent_code: str | None = None) -> list[OrgUnit]:
+    """Active units, optionally of one kind and/or directly beneath one parent, in configuration order."""
+    stmt = select(OrgUnit).where(OrgUnit.is_active.is_(True))
+    if kind:
+        stmt = stmt.where(OrgUnit.kind == kind)
+    if parent_code:
+        parent = unit_by_code(parent_code)
+        stmt = stmt.where(OrgUnit.parent_id == (parent.id if parent else -1))
+    return list(db.session.scalars(stmt.order_by(OrgUnit.id)))

@@ -1,0 +1,33 @@
+"""The one scoping function: which records a user may know exist.
+
+Every query for records (lists, search, export, reference pickers, history, API, and later
+documents) adds :func:`record_scope`; a record outside it answers 404, so its existence does not
+leak. County-level staff see everything; others see their unit and everything beneath it (with the
+offices serving it), plus what was routed to those units; information officers see their own
+reports only.
+"""
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+
+from server.auth.models import User
+from server.org.service import subtree_ids
+from server.records.models import Record, RecordRoute
+
+COUNTY_WIDE_ROLES = frozenset({"county_admin", "county_staff", "leader"})
+
+
+def record_scope(user: User) -> ColumnElement[bool]:
+    if not user.is_enabled:
+        return false()
+    if user.role == "info_officer":
+        return Record.created_by_id == user.id
+    unit = user.org_unit
+    if unit is None or (unit.kind == "county" and user.role in COUNTY_WIDE_ROLES):
+        return true() if user.role in COUNTY_WIDE_ROLES else false()
+    if not unit.path:
+        return false()  # a unit without its tree position must not match every path
+    units = subtree_ids(unit)
+    routed = exists(select(RecordRoute.record_id).where(
+        RecordRoute.record_id == Record.id, RecordRoute.org_unit_id.in_(units)))
+    return or_(Record.org_unit_id.in_(units), routed)
