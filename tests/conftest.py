@@ -70,7 +70,7 @@ def _empty_database(schema_url: str, tmp_path: Path) -> str:
 def _fresh_request_globals() -> None:
     from flask import g
 
-    for name in ("_login_user", "auth_method"):
+    for name in ("_login_user", "auth_method", "csrf_token"):
         g.pop(name, None)
 
 

@@ -252,7 +252,7 @@ def test_bad_row_names_row_and_column() -> None:
 
 def test_every_bad_row_is_reported_at_once() -> None:
     table = [list(row) for row in SMALL]
-    table[1][0] = "13990110100"        # row 3: 11 digits
+    table[2][0] = "13990110120"        # row 4: 11 digits
     table[4][2] = "小区"                # row 6: unknown kind
     table[6][4] = ""                    # row 8: police station without the township it serves
     table[6][7] = ""
@@ -261,7 +261,7 @@ def test_every_bad_row_is_reported_at_once() -> None:
     spec, errors = units_from_sheet(_rows(table), POSTS)
     assert spec is None
     assert errors == [
-        '第 3 行「代码」：乡镇的代码应为 12 位数字的区划代码，实际为 "13990110100"',
+        '第 4 行「代码」：行政村的代码应为 12 位数字的区划代码，实际为 "13990110120"',
         "第 5 行「代码」：代码不能为空",
         '第 7 行「类别」：类别应为 county（县）、township（乡镇）、subdistrict（街道）、village（行政村）、'
         'community（社区）、county_unit（县直单位）、unit_branch（县直单位下属单位）、police_station（派出所）、'
