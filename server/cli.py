@@ -13,6 +13,7 @@ config_cli = AppGroup("config", help="检查与发布配置（config/）")
 user_cli = AppGroup("user", help="用户管理")
 token_cli = AppGroup("token", help="API 令牌")
 demo_cli = AppGroup("demo", help="示范县数据")
+org_cli = AppGroup("org", help="单位（组织机构）")
 
 
 @config_cli.command("check")
@@ -88,6 +89,38 @@ def demo_load() -> None:
     click.echo(load_demo())
 
 
+@org_cli.command("import")
+@click.argument("sheet", type=click.Path(exists=True, dir_okay=False))
+def org_import(sheet: str) -> None:
+    """Replace the org tree from an Excel/CSV sheet (all rows valid, or nothing changes)."""
+    from pathlib import Path
+
+    from server.org.importer import import_sheet
+
+    result = import_sheet(Path(sheet), Path(sheet).name, current_app.extensions["registry"], "cli")
+    if not result.ok:
+        for error in result.errors:
+            click.echo(error, err=True)
+        click.echo("导入失败，未做任何改动", err=True)
+        sys.exit(1)
+    click.echo(f"已导入 {result.units} 个单位，配置版本 {result.version}")
+
+
+@org_cli.command("export")
+@click.argument("out", type=click.Path(dir_okay=False))
+def org_export(out: str) -> None:
+    """Write the configured org tree as a sheet (.xlsx or .csv) in the import layout."""
+    from pathlib import Path
+
+    from server.org.sheet import export_csv, export_xlsx
+
+    org = current_app.extensions["registry"].load_files().org
+    if org is None:
+        raise click.ClickException("配置中没有 org/ 目录")
+    Path(out).write_bytes(export_csv(org) if out.lower().endswith(".csv") else export_xlsx(org))
+    click.echo(f"已导出 {len(org.units)} 个单位到 {out}")
+
+
 def register_cli(app: Flask) -> None:
-    for group in (config_cli, user_cli, token_cli, demo_cli):
+    for group in (config_cli, user_cli, token_cli, demo_cli, org_cli):
         app.cli.add_command(group)

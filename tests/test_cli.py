@@ -32,11 +32,19 @@ def test_token_create_prints_token_last_and_it_works(app):
 
 
 def test_demo_load_runs_once(make_app):
-    app = make_app()
+    from server.org.models import OrgUnit
+    from server.settings import PROJECT_ROOT
+
+    app = make_app(config_dir=PROJECT_ROOT / "config")
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo", "load"])
-    assert first.exit_code == 0 and "17 个乡镇" in first.output
+    assert first.exit_code == 0 and "已载入示范县" in first.output
     second = runner.invoke(args=["demo", "load"])
-    assert "已存在" in second.output
+    assert "未添加示范用户" in second.output
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 3
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 8
+        kinds = dict(db.session.execute(sa.select(OrgUnit.kind, sa.func.count()).group_by(OrgUnit.kind)).all())
+        assert kinds["township"] + kinds["subdistrict"] == 17 and kinds["village"] == 318
+        quota = 3 * kinds["village"] + 2 * kinds["community"] + sum(
+            kinds[k] for k in ("unit_branch", "police_station", "dept_office"))
+        assert quota == 1242

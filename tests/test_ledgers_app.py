@@ -5,7 +5,6 @@ import pytest
 
 from server.forms import build_form, render_readonly, validate
 from server.settings import PROJECT_ROOT
-from tests.conftest import _seed_org_and_users
 from tests.test_forms_render import round_trip
 from tests.test_ledgers_config import LEDGERS, SAMPLES
 
@@ -29,11 +28,9 @@ def test_sample_round_trips_through_the_page(ledger_forms, form_id):
 def test_every_ledger_page_renders_in_the_app(make_app):
     app = make_app(config_dir=PROJECT_ROOT / "config")
     with app.app_context():
-        _seed_org_and_users()
-        from server.auth.models import User
-        from server.extensions import db
+        from server.auth.service import create_user
 
-        user_id = db.session.scalar(db.select(User.id).where(User.username == "clerk"))
+        user_id = create_user("clerk", "password-1", role="township_staff", org_code="139901001000").id
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)

@@ -189,7 +189,10 @@ def units_from_sheet(rows: Sequence[Mapping[str, Any]], posts: Mapping[str, str]
         if problem.index is None:
             errors.append(f"表格：{problem.message}")
             continue
-        title = posts.get(problem.key or "", problem.key) if problem.field == "posts" else FIELD_TITLES.get(problem.field)
+        if problem.field == "posts":
+            title = posts.get(problem.key or "", problem.key)
+        else:
+            title = FIELD_TITLES.get(problem.field)
         column = f"「{title}」" if title else ""
         errors.append(f"第 {numbers[problem.index]} 行{column}：{problem.message}")
     if errors:

@@ -1,4 +1,5 @@
-"""Read ``config/forms/*.json`` into a :class:`ConfigSet`, or report every problem of every file at once.
+"""Read ``config/forms/*.json`` (and ``config/org/`` via ``org_loader``) into a :class:`ConfigSet`,
+or report every problem of every file at once.
 
 A configuration edit should cost one round trip: so nothing stops at the first error. Each file goes
 through the same stages (file name, JSON syntax, the JSON Schema 2020-12 meta-schema, our meta-schema,
@@ -20,6 +21,7 @@ from server.specs.metaschema import (
     FORM_META_VALIDATOR, JSON_SCHEMA_VALIDATOR, SUPPORTED_TYPES, describe, show,
 )
 from server.specs.model import ConfigSet, FormSpec, canonical_digest
+from server.specs.org_loader import load_org
 
 FORMS_DIR = "forms"
 FORM_ID = re.compile(r"[a-z][a-z0-9_]{1,39}")
@@ -79,9 +81,11 @@ def load_config(config_dir: Path) -> ConfigSet:
                 id=path.stem, title=schema["title"], schema=schema,
                 digest=canonical_digest(schema), path=file,
             )
+    org, org_errors = load_org(Path(config_dir))
+    errors.extend(org_errors)
     if errors:
         raise ConfigInvalid(errors)
-    return ConfigSet(forms=forms)
+    return ConfigSet(forms=forms, org=org)
 
 
 def _load_form(path: Path, file: str, form_ids: list[str]) -> tuple[Any, list[ConfigError]]:

@@ -139,104 +139,120 @@ def check_units(units: Sequence[Any], posts: Mapping[str, str] | None,
     not checked, so one broken file does not cascade). ``where(index)`` names another unit in a message:
     "第 4 个单位（/units/3）" for the file, "第 5 行" for a spreadsheet.
     """
-    problems: list[UnitProblem] = []
+    return _UnitChecks(units, posts, where).run()
 
-    def add(index: int | None, field: str, message: str, key: str | None = None) -> None:
-        problems.append(UnitProblem(index, field, message, key))
 
-    records = [unit if isinstance(unit, Mapping) else {} for unit in units]
-    first_at: dict[str, int] = {}  # code -> index of the first unit carrying it
-    for index, unit in enumerate(records):
-        code = _text(unit.get("code"))
-        if code is None:
-            continue
-        if code == "":
-            add(index, "code", "代码不能为空")
-        elif code in first_at:
-            add(index, "code", f"代码 {code} 重复：与{where(first_at[code])}相同")
-        else:
-            first_at[code] = index
-    kinds = [KINDS.get(unit["kind"]) if isinstance(unit.get("kind"), str) else None for unit in records]
+class _UnitChecks:
+    """The rules of one unit list; ``first_at`` resolves a code to the first unit carrying it."""
 
-    roots: list[int] = []
-    sibling_names: dict[tuple[str | None, str], int] = {}
-    for index, unit in enumerate(records):
-        code, name, kind = _text(unit.get("code")), _text(unit.get("name")), kinds[index]
-        parent, serves = _ref(unit.get("parent")), _ref(unit.get("serves"))
-        kind_id = _text(unit.get("kind"))
-        if kind_id == "":
-            add(index, "kind", "类别不能为空")
-        elif kind_id is not None and kind is None:
-            add(index, "kind", f"类别应为 {_kind_choices()} 之一，实际为 {show(kind_id)}")
+    def __init__(self, units: Sequence[Any], posts: Mapping[str, str] | None, where: Callable[[int], str]):
+        self.records: list[Mapping[str, Any]] = [u if isinstance(u, Mapping) else {} for u in units]
+        self.posts = posts
+        self.where = where
+        self.problems: list[UnitProblem] = []
+        self.first_at: dict[str, int] = {}
+        self.kinds = [KINDS.get(u["kind"]) if isinstance(u.get("kind"), str) else None for u in self.records]
 
-        if name is not None:
-            if not name.strip():
-                add(index, "name", "名称不能为空")
-            else:
-                sibling = (parent, name.strip())
+    def add(self, index: int | None, field: str, message: str, key: str | None = None) -> None:
+        self.problems.append(UnitProblem(index, field, message, key))
+
+    def run(self) -> list[UnitProblem]:
+        for index, unit in enumerate(self.records):
+            code = _text(unit.get("code"))
+            if code == "":
+                self.add(index, "code", "代码不能为空")
+            elif code is not None and code in self.first_at:
+                self.add(index, "code", f"代码 {code} 重复：与{self.where(self.first_at[code])}相同")
+            elif code is not None:
+                self.first_at[code] = index
+        roots: list[int] = []
+        sibling_names: dict[tuple[str | None, str], int] = {}
+        for index, unit in enumerate(self.records):
+            kind = self.kinds[index]
+            self._kind(index, _text(unit.get("kind")), kind)
+            name = _text(unit.get("name"))
+            if name is not None and not name.strip():
+                self.add(index, "name", "名称不能为空")
+            elif name is not None:
+                sibling = (_ref(unit.get("parent")), name.strip())
                 if sibling in sibling_names:
-                    add(index, "name", f"名称 {show(name)} 与同一上级下的{where(sibling_names[sibling])}重复")
-                else:
-                    sibling_names[sibling] = index
+                    self.add(index, "name", f"名称 {show(name)} 与同一上级下的{self.where(sibling_names[sibling])}重复")
+                sibling_names.setdefault(sibling, index)
+            if kind is not None and not kind.parents:
+                roots.append(index)
+            parent_at = self._parent(index, unit, kind)
+            code = _text(unit.get("code"))
+            if kind is not None and code:
+                problem = _code_problem(code, kind, self.records[parent_at] if parent_at is not None else None)
+                if problem:
+                    self.add(index, "code", problem)
+            self._serves(index, _ref(unit.get("serves")), kind)
+            self._posts(index, unit.get("posts"))
+        root_titles = _kind_titles(k.id for k in _ROOT_KINDS)
+        if not roots:
+            self.add(None, "", f"缺少根单位：应有且只有一个类别为{root_titles}的单位")
+        for index in roots[1:]:
+            self.add(index, "kind", f"只能有一个根单位（{root_titles}），{self.where(roots[0])}已是根单位")
+        return self.problems
 
-        # The parent: exists, comes earlier, and is of a kind this kind may sit under.
-        parent_at: int | None = None
+    def _kind(self, index: int, kind_id: str | None, kind: Kind | None) -> None:
+        if kind_id == "":
+            self.add(index, "kind", "类别不能为空")
+        elif kind_id is not None and kind is None:
+            self.add(index, "kind", f"类别应为 {_kind_choices()} 之一，实际为 {show(kind_id)}")
+
+    def _parent(self, index: int, unit: Mapping[str, Any], kind: Kind | None) -> int | None:
+        """Check the parent (exists, comes earlier, of a kind this kind may sit under); its index if valid."""
+        parent, code = _ref(unit.get("parent")), _text(unit.get("code"))
         if kind is not None and not kind.parents:
-            roots.append(index)
             if parent is not None:
-                add(index, "parent", f"{kind.title}是根单位，不应有上级代码，实际为 {show(parent)}")
+                self.add(index, "parent", f"{kind.title}是根单位，不应有上级代码，实际为 {show(parent)}")
         elif unit.get("parent") in (None, ""):
             if kind is not None:
-                add(index, "parent", f"缺少上级代码（{kind.title}的上级应为{_kind_titles(kind.parents)}）")
+                self.add(index, "parent", f"缺少上级代码（{kind.title}的上级应为{_kind_titles(kind.parents)}）")
         elif parent is None:
             pass  # not a string: the meta-schema says so
         elif parent == code:
-            add(index, "parent", f"上级代码不能是本单位自己的代码 {parent}")
-        elif parent not in first_at:
-            add(index, "parent", f"找不到上级单位 {parent}")
-        elif first_at[parent] > index:
-            add(index, "parent", f"上级单位 {parent} 应排在本单位之前，实际在{where(first_at[parent])}")
+            self.add(index, "parent", f"上级代码不能是本单位自己的代码 {parent}")
+        elif parent not in self.first_at:
+            self.add(index, "parent", f"找不到上级单位 {parent}")
+        elif self.first_at[parent] > index:
+            self.add(index, "parent", f"上级单位 {parent} 应排在本单位之前，实际在{self.where(self.first_at[parent])}")
         else:
-            parent_kind = kinds[first_at[parent]]
+            parent_kind = self.kinds[self.first_at[parent]]
             if kind is not None and parent_kind is not None and parent_kind.id not in kind.parents:
-                add(index, "parent", f"{kind.title}的上级应为{_kind_titles(kind.parents)}，"
-                                     f"实际 {parent} 是{parent_kind.title}")
-            else:
-                parent_at = first_at[parent]
+                self.add(index, "parent", f"{kind.title}的上级应为{_kind_titles(kind.parents)}，"
+                                          f"实际 {parent} 是{parent_kind.title}")
+                return None
+            return self.first_at[parent]
+        return None
 
-        if kind is not None and code:
-            problem = _code_problem(code, kind, records[parent_at] if parent_at is not None else None)
-            if problem:
-                add(index, "code", problem)
+    def _serves(self, index: int, serves: str | None, kind: Kind | None) -> None:
+        """The township a police station or a department's township office serves; nobody else names one."""
+        if kind is None:
+            return
+        if not kind.serves_township:
+            if serves is not None:
+                self.add(index, "serves", f"{kind.title}不服务乡镇，不应填写服务乡镇代码，实际为 {show(serves)}")
+        elif serves is None:
+            self.add(index, "serves", f"缺少服务乡镇代码（{kind.title}应写明所服务的乡镇或街道）")
+        elif serves not in self.first_at:
+            self.add(index, "serves", f"找不到服务乡镇 {serves}")
+        else:
+            served = self.kinds[self.first_at[serves]]
+            if served is not None and served.id not in TOWNSHIP_LEVEL:
+                self.add(index, "serves", f"服务乡镇应为{_kind_titles(TOWNSHIP_LEVEL)}，实际 {serves} 是{served.title}")
 
-        # The township a police station or a department's township office serves.
-        if kind is not None and kind.serves_township:
-            if serves is None:
-                add(index, "serves", f"缺少服务乡镇代码（{kind.title}应写明所服务的乡镇或街道）")
-            elif serves not in first_at:
-                add(index, "serves", f"找不到服务乡镇 {serves}")
-            elif kinds[first_at[serves]] is not None and kinds[first_at[serves]].id not in TOWNSHIP_LEVEL:
-                add(index, "serves", f"服务乡镇应为{_kind_titles(TOWNSHIP_LEVEL)}，"
-                                     f"实际 {serves} 是{kinds[first_at[serves]].title}")
-        elif kind is not None and serves is not None:
-            add(index, "serves", f"{kind.title}不服务乡镇，不应填写服务乡镇代码，实际为 {show(serves)}")
-
-        unit_posts = unit.get("posts")
-        if isinstance(unit_posts, Mapping):
-            for post_id, holder in unit_posts.items():
-                if posts is not None and post_id not in posts:
-                    known = "、".join(f"{pid}（{title}）" for pid, title in posts.items()) or "无"
-                    add(index, "posts", f"未知的职务 {show(post_id)}（已定义的职务：{known}）", post_id)
-                elif isinstance(holder, str) and not holder.strip():
-                    title = posts[post_id] if posts is not None else post_id
-                    add(index, "posts", f"职务「{title}」的任职人姓名不能为空", post_id)
-
-    root_titles = _kind_titles(k.id for k in _ROOT_KINDS)
-    if not roots:
-        add(None, "", f"缺少根单位：应有且只有一个类别为{root_titles}的单位")
-    for index in roots[1:]:
-        add(index, "kind", f"只能有一个根单位（{root_titles}），{where(roots[0])}已是根单位")
-    return problems
+    def _posts(self, index: int, unit_posts: Any) -> None:
+        if not isinstance(unit_posts, Mapping):
+            return
+        for post_id, holder in unit_posts.items():
+            if self.posts is not None and post_id not in self.posts:
+                known = "、".join(f"{pid}（{title}）" for pid, title in self.posts.items()) or "无"
+                self.add(index, "posts", f"未知的职务 {show(post_id)}（已定义的职务：{known}）", post_id)
+            elif isinstance(holder, str) and not holder.strip():
+                title = self.posts[post_id] if self.posts is not None else post_id
+                self.add(index, "posts", f"职务「{title}」的任职人姓名不能为空", post_id)
 
 
 def _code_problem(code: str, kind: Kind, parent: Mapping[str, Any] | None) -> str | None:

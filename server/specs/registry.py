@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.db import write_transaction
 from server.errors import ConfigInvalid, NotFound
+from server.org.service import sync_org
 from server.extensions import db
 from server.specs.loader import load_config
 from server.specs.model import ConfigSet, FormSpec
@@ -78,6 +79,8 @@ class Registry:
             if state is None:
                 state = ConfigState(id=1, seq=0, digest="", form_ids=[])
                 db.session.add(state)
+            if config.org is not None:
+                changed.extend(["org"] if sync_org(config.org) else [])
             if state.digest != config.digest or changed:
                 state.seq += 1
                 state.digest = config.digest
