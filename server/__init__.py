@@ -93,10 +93,12 @@ def _migrations_dir():  # type: ignore[no-untyped-def]
 
 
 def _register_blueprints(app: Flask) -> None:
+    from server.admin import init_admin
     from server.api import bp as api_bp
     from server.cli import register_cli
     from server.web import register_web
 
     register_web(app)
     app.register_blueprint(api_bp)
+    init_admin(app)
     register_cli(app)

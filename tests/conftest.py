@@ -107,6 +107,7 @@ def app(make_app):  # type: ignore[no-untyped-def]
     app = make_app()
     with app.app_context():
         _seed_org_and_users()
+        app.extensions["registry"].reload_org()
         yield app
 
 

@@ -291,6 +291,8 @@ def test_short_fields_share_grid_lines_and_long_ones_span_it() -> None:
                    "oneOf": [{"const": "m", "title": "男"}, {"const": "f", "title": "女"}]},
         "summary": {"type": "string", "title": "摘要", "x-ui": {"widget": "textarea"}},
         "kinds": {"type": "string", "title": "类别", "x-ui": {"widget": "radio"}, "oneOf": many},
+        "satisfied": {"type": "string", "title": "满意度", "x-ui": {"widget": "radio"}, "oneOf": [  # long titles
+            {"const": "y", "title": "满意"}, {"const": "p", "title": "基本满意"}, {"const": "n", "title": "不满意"}]},
         "tags": {"type": "array", "title": "标签", "items": {"type": "string", "oneOf": many}},
         "visitor": {"type": "object", "title": "来访人", "properties": {"name": {"type": "string", "title": "姓名"}}},
         **ROWS,
@@ -299,7 +301,7 @@ def test_short_fields_share_grid_lines_and_long_ones_span_it() -> None:
     assert html.startswith('<div class="x-grid x-form-grid">')
     assert _wide(html) == {
         "name": False, "age": False, "day": False, "at": False, "source": False, "case": False,
-        "urgent": False, "gender": False, "summary": True, "kinds": True, "tags": True,
+        "urgent": False, "gender": False, "summary": True, "kinds": True, "satisfied": True, "tags": True,
         "visitor": True, "visitor/name": False, "items": True, "items/item": False, "items/qty": False}
     # fields of a group and of each row sit in a grid of their own
     visitor = html[html.index('id="f-visitor"'):]

@@ -151,3 +151,20 @@ def test_leader_is_read_only(app, records):
 def test_township_home_counts_only_its_records(app, records):
     html = _web(app, "clerk_b").get("/").get_data(as_text=True)
     assert "共 1 条" in html
+
+
+def test_org_field_routes_the_record_to_its_unit(app, records):
+    transfer = _api(app, "clerk").post("/api/v1/forms/transfer/records",
+                                       json={"incident": records["town_a"].number, "unit": "SF"})
+    assert transfer.status_code == 201, transfer.get_json()
+    record_id = transfer.get_json()["id"]
+    assert _api(app, "justice").get(f"/api/v1/records/{record_id}").status_code == 200
+    assert _api(app, "police").get(f"/api/v1/records/{record_id}").status_code == 404
+    assert _api(app, "clerk_b").get(f"/api/v1/records/{record_id}").status_code == 404
+    html = _web(app, "justice").get("/forms/transfer/").get_data(as_text=True)
+    assert "县司法局" in html  # the list shows the unit's name, not its code
+    page = _web(app, "clerk").get("/forms/transfer/new").get_data(as_text=True)
+    assert '<option value="GA-PCS01"' in page and "城关派出所" in page and '"999901001000"' not in page
+    bad = _api(app, "clerk").post("/api/v1/forms/transfer/records",
+                                  json={"incident": records["town_a"].number, "unit": "999901001000"})
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["pointer"] == "/unit"

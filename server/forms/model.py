@@ -79,16 +79,17 @@ class FormModel:
 
 
 def build_form(spec: "FormSpec") -> FormModel:
-    """The (cached) model of a form spec; the cache key is the schema's content digest."""
+    """The (cached) model of a form spec; keyed by its content digest (and org tree, for org fields)."""
+    key = spec.model_key
     with _lock:
-        cached = _cache.get(spec.digest)
+        cached = _cache.get(key)
     if cached is not None:
         return cached
     model = compile_schema(spec.schema, spec.digest)
     with _lock:
         if len(_cache) >= _CACHE_SIZE:
             _cache.pop(next(iter(_cache)))
-        return _cache.setdefault(spec.digest, model)
+        return _cache.setdefault(key, model)
 
 
 def compile_schema(schema: Mapping[str, Any], digest: str = "") -> FormModel:

@@ -89,8 +89,11 @@ def help_text(slot: Slot) -> Markup:
                slot.field.description)
 
 
-#: Option groups wider than this (in em, estimated from the option titles) get a whole line.
-_WIDE_CHOICES_EM = 16
+#: Option groups wider than a grid cell (15rem; estimated from the option titles: about 1em a
+#: character plus 1.65em for the button and the gap, as measured in Chromium) or with many
+#: options get a whole line.
+_WIDE_CHOICES_EM = 15
+_CHOICE_EXTRA_EM = 1.65
 _WIDE_CHOICES_COUNT = 5
 NONE_TITLE = "不选"
 
@@ -108,7 +111,7 @@ def is_wide(field: Field) -> bool:
         titles = [title for _, title in field.choices]
         if kind == "choice" and not field.required:
             titles.append(NONE_TITLE)
-        width = sum(len(title) + 2.5 for title in titles)  # a CJK character is about 1em
+        width = sum(len(title) + _CHOICE_EXTRA_EM for title in titles)
         return len(titles) > _WIDE_CHOICES_COUNT or width > _WIDE_CHOICES_EM
     return False
 
@@ -299,7 +302,7 @@ def _ref(slot: Slot, lookup_url: Callable[[str], str]) -> Markup:
         "aria-controls": list_id,
     })
     listbox = tag("ul", {"class": "list-group x-ref-list", "id": list_id, "role": "listbox",
-                         "aria-label": f"{slot.field.title}：候选记录", "hidden": True})
+                         "aria-label": "候选记录", "hidden": True})
     return tag("div", {"class": "x-ref"}, control, listbox)
 
 

@@ -18,7 +18,9 @@ from server.auth.permissions import allowed
 from server.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from server.extensions import db
 from server.forms import build_form, ref_values, search_text, validate
+from server.org.fields import route_fields, values_at
 from server.org.models import OrgUnit
+from server.org.service import unit_by_code
 from server.records.diff import json_diff
 from server.records.models import AuditEntry, Record, RecordRoute
 from server.records.numbering import assign_number
@@ -84,6 +86,7 @@ def create_record(form_id: str, data: Any, user: User) -> Record:
         db.session.add(record)
         db.session.flush()
         _audit(user, "create", record, json_diff({}, data))
+        _route_by_fields(form, record, user)
     return record
 
 
@@ -111,6 +114,7 @@ def update_record(record_id: int, data: Any, user: User, expected_version: int) 
             record.updated_at = utcnow()
             db.session.flush()
             _audit(user, "update", record, changes)
+            _route_by_fields(form, record, user)
     except StaleDataError:
         current = db.session.get(Record, record_id, populate_existing=True)
         raise Conflict(current_version=current.version if current else -1, expected_version=expected_version)
@@ -164,17 +168,28 @@ def user_labels(user_ids: set[int | None]) -> dict[int, str]:
 
 
 def route_record(record: Record, unit: OrgUnit, source: str, user: User | None = None) -> bool:
-    """Route a record to a unit (归口分流): its staff may then see it. Idempotent; audited.
+    """Route a record to a unit (归口分流): that unit's staff may then see it. Idempotent; audited.
 
-    Called by the write path for form fields that name a responsible unit and, later, by rules.
+    For rules and other callers outside a save; saves route through their org fields themselves.
     Returns False when the record was already routed there.
     """
-    exists = db.session.get(RecordRoute, (record.id, unit.id))
-    if exists is not None:
+    if db.session.get(RecordRoute, (record.id, unit.id)) is not None:
         return False
     with write_transaction():
-        db.session.add(RecordRoute(record_id=record.id, org_unit_id=unit.id, source=source))
-        log_event("route", "record", object_id=record.id, user_id=user.id if user else None,
-                  subject=record.number, detail=f"{unit.code} {unit.name} ({source})", form_id=record.form_id,
-                  record_version=record.version)
+        _add_route(record, unit, source, user)
     return True
+
+
+def _add_route(record: Record, unit: OrgUnit, source: str, user: User | None) -> None:
+    db.session.add(RecordRoute(record_id=record.id, org_unit_id=unit.id, source=source))
+    log_event("route", "record", object_id=record.id, user_id=user.id if user else None, subject=record.number,
+              detail=f"{unit.code} {unit.name}（{source}）", form_id=record.form_id, record_version=record.version)
+
+
+def _route_by_fields(form: FormSpec, record: Record, user: User) -> None:
+    """Route the record to every unit named in the form's routing org fields (within the save)."""
+    for pointer in route_fields(form.schema):
+        for code in values_at(record.data, pointer):
+            unit = unit_by_code(code)
+            if unit is not None and db.session.get(RecordRoute, (record.id, unit.id)) is None:
+                _add_route(record, unit, f"field:{pointer}", user)

@@ -185,7 +185,7 @@ def _field_kind(schema: Any) -> str:
     if not isinstance(schema, dict):
         return "unknown"
     declared = schema.get("type")
-    if "oneOf" in schema:  # at field level, oneOf always lists the choices
+    if "oneOf" in schema or "org" in _dict(schema.get("x-ui")):  # oneOf lists choices; org units are choices too
         return "choice"
     if declared == "array" and "oneOf" in _dict(schema.get("items")):
         return "multi"
@@ -270,6 +270,9 @@ class _Semantics:
                      f"x-ui.widget {show(widget)} 只能用于{_WIDGET_FITS[widget][1]}，实际为{_KIND_NAMES[kind]}")
         if "ref" in ui:
             self._ref(ui["ref"], kind, pointer_join(pointer, "x-ui", "ref"))
+        if "org" in ui and (schema.get("type") != "string" or "oneOf" in schema):
+            found = "带 oneOf 的选项字段" if "oneOf" in schema else f"type 为 {show(schema.get('type'))} 的字段"
+            self.add(pointer_join(pointer, "x-ui", "org"), f"x-ui.org 只能用于不带 oneOf 的字符串字段（值为单位代码），实际为 {found}")
         if "order" in ui and kind != "object":
             self.add(pointer_join(pointer, "x-ui", "order"), f"x-ui.order 只能用于对象字段，实际为{_KIND_NAMES[kind]}")
         self._choices(schema.get("oneOf"), pointer_join(pointer, "oneOf"))

@@ -97,6 +97,13 @@ FORM_META_SCHEMA: dict[str, Any] = {
                 "order": _STRINGS,
                 "errors": {"type": ["string", "object"], "additionalProperties": {"type": "string"}},
                 "ref": {"type": "string"},
+                "org": {
+                    "type": "object",
+                    "required": ["kinds"],
+                    "properties": {"kinds": {"type": "array", "minItems": 1, "items": {"enum": list(KINDS)}},
+                                   "route": {"type": "boolean"}},
+                    "additionalProperties": False,
+                },
                 "rows": {"type": "integer", "minimum": 1, "maximum": 50},
             },
             "additionalProperties": False,

@@ -26,6 +26,12 @@ class FormSpec:
     digest: str
     path: str | None = None
     version: int = 0
+    org_digest: str = ""  # the org tree its x-ui.org fields were expanded with (see server.org.fields)
+
+    @property
+    def model_key(self) -> str:
+        """What a compiled model depends on: the published content and the org units offered."""
+        return f"{self.digest}:{self.org_digest}" if self.org_digest else self.digest
 
     @property
     def menu_order(self) -> int:

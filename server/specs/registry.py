@@ -19,10 +19,12 @@ from sqlalchemy.exc import IntegrityError
 
 from server.db import write_transaction
 from server.errors import ConfigInvalid, NotFound
+from server.org.fields import expand_org_fields, has_org_fields
+from server.org.models import OrgUnit
 from server.org.service import sync_org
 from server.extensions import db
 from server.specs.loader import load_config
-from server.specs.model import ConfigSet, FormSpec
+from server.specs.model import ConfigSet, FormSpec, canonical_digest
 from server.specs.models import ConfigState, FormVersion
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class Registry:
         self._checked_at = float("-inf")
         self._files_stamp = self._stamp()
         self._history: dict[tuple[str, int], FormSpec] = {}
+        self._org: tuple[dict[str, tuple[str, str]], str] = ({}, "")
 
     # -- loading and publishing -------------------------------------------------------------
     def load_files(self) -> ConfigSet:
@@ -127,14 +130,21 @@ class Registry:
         state = db.session.get(ConfigState, 1)
         if state is None or (state.seq == self.live.seq and not force):
             return
+        self._org = _org_index()
+        self._history.clear()
         forms = {}
         for form_id in state.form_ids:
             latest = db.session.scalars(
                 select(FormVersion).where(FormVersion.form_id == form_id).order_by(FormVersion.seq.desc()).limit(1)
             ).first()
             if latest is not None:
-                forms[form_id] = _spec_of(latest)
+                forms[form_id] = _spec_of(latest, self._org)
         self.live = LiveConfig(seq=state.seq, digest=state.digest, forms=forms)
+
+    def reload_org(self) -> None:
+        """Re-read the org units offered by org fields (after units were added outside a publish)."""
+        with self._lock:
+            self._adopt_from_db(force=True)
 
     # -- lookups ------------------------------------------------------------------------------
     def form(self, form_id: str) -> FormSpec:
@@ -158,7 +168,7 @@ class Registry:
             ).first()
             if row is None:
                 raise NotFound(f"{form_id}@{seq}")
-            self._history[key] = _spec_of(row)
+            self._history[key] = _spec_of(row, self._org)
         return self._history[key]
 
     def _stamp(self) -> tuple[tuple[str, float], ...]:
@@ -187,5 +197,18 @@ def _publish_form(form: FormSpec, published_by: str) -> bool:
     return True
 
 
-def _spec_of(row: FormVersion) -> FormSpec:
-    return FormSpec(id=row.form_id, title=row.title, schema=row.schema, digest=row.digest, version=row.seq)
+def _spec_of(row: FormVersion, org: tuple[dict[str, tuple[str, str]], str]) -> FormSpec:
+    """The FormSpec of a published version; org fields offer the live org units as choices."""
+    if not has_org_fields(row.schema):
+        return FormSpec(id=row.form_id, title=row.title, schema=row.schema, digest=row.digest, version=row.seq)
+    units, org_digest = org
+    return FormSpec(id=row.form_id, title=row.title, schema=expand_org_fields(row.schema, units),
+                    digest=row.digest, version=row.seq, org_digest=org_digest)
+
+
+def _org_index() -> tuple[dict[str, tuple[str, str]], str]:
+    """Active units (code -> name, kind) in configuration order, and a digest of them."""
+    rows = db.session.execute(
+        select(OrgUnit.code, OrgUnit.name, OrgUnit.kind).where(OrgUnit.is_active.is_(True)).order_by(OrgUnit.id)).all()
+    units = {code: (name, kind) for code, name, kind in rows}
+    return units, canonical_digest(units)

@@ -24,8 +24,8 @@ request is bounded by a socket timeout and each target by ``--max-seconds``. The
 valid 来信来访 record; one POST must answer 201 before anything is measured, and afterwards the
 record count read back through the API must equal the number of 201s.
 
-Prints requests/s, p50 and p99 latency and errors per target, and records/bare per database. Exits 1
-when any request failed (or a target could not be set up).
+Prints requests/s, p50 and p99 latency, errors and the workers' CPU time per request for each target,
+and records/bare per database. Exits 1 when any request failed (or a target could not be set up).
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 HERE = Path(__file__).resolve().parent
 PROJECT_ROOT = HERE.parent.parent
@@ -102,6 +102,7 @@ class Result:
     latencies: list[float] = field(default_factory=list)  # seconds, successful requests only
     samples: list[str] = field(default_factory=list)  # a few error descriptions
     response_bytes: int = 0
+    server_cpu: float | None = None  # CPU seconds the gunicorn workers used while measured (Linux only)
     setup_error: str = ""
 
     @property
@@ -114,6 +115,10 @@ class Result:
             return float("nan")
         ordered = sorted(self.latencies)
         return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        return self.server_cpu / self.ok * 1000 if self.server_cpu is not None and self.ok else None
 
     @property
     def failed(self) -> int:
@@ -185,10 +190,10 @@ def _client(index: int, port: int, headers: dict[str, str], warmup: int, count: 
 
 
 def run_load(result: Result, port: int, headers: dict[str, str], *, clients: int, requests: int,
-             warmup: int, max_seconds: float) -> None:
+             warmup: int, max_seconds: float, cpu_probe: Callable[[], float | None] = lambda: None) -> None:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    barrier = ctx.Barrier(clients)
+    barrier = ctx.Barrier(clients + 1)  # the clients, and this process to read the server's CPU at the start
     deadline = time.monotonic() + max_seconds  # CLOCK_MONOTONIC: the same clock in every process
     per_client = [requests // clients + (1 if i < requests % clients else 0) for i in range(clients)]
     warm_per_client = [warmup // clients + (1 if i < warmup % clients else 0) for i in range(clients)]
@@ -197,12 +202,23 @@ def run_load(result: Result, port: int, headers: dict[str, str], *, clients: int
              for i in range(clients)]
     for proc in procs:
         proc.start()
+    try:
+        barrier.wait(timeout=max(1.0, deadline - time.monotonic()))
+    except Exception:  # a client died during warm-up: it is reported below
+        pass
+    cpu_start = cpu_probe()
     reports = []
-    for _ in procs:
+    give_up = deadline + REQUEST_TIMEOUT + 10  # a client past the deadline finishes its last request first
+    while len(reports) < clients and time.monotonic() < give_up:
         try:
-            reports.append(queue.get(timeout=max(1.0, deadline - time.monotonic()) + REQUEST_TIMEOUT + 10))
-        except Exception:
-            break
+            reports.append(queue.get(timeout=0.5))
+        except Exception:  # queue.Empty: stop waiting once every client that has not reported is dead
+            reported = {r["index"] for r in reports}
+            if all(not p.is_alive() for i, p in enumerate(procs) if i not in reported):
+                break
+    cpu_end = cpu_probe()
+    if cpu_start is not None and cpu_end is not None:
+        result.server_cpu = cpu_end - cpu_start
     for proc in procs:
         proc.join(timeout=5)
         if proc.is_alive():
@@ -344,6 +360,26 @@ class Gunicorn:
         self._log.close()
 
 
+def workers_cpu_seconds(master_pid: int) -> float | None:
+    """User + system CPU seconds of the master's live children (the workers), from /proc; None elsewhere."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state ppid ... utime stime
+            if int(fields[1]) == master_pid:
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def http_call(port: int, method: str, path: str, headers: dict[str, str], body: bytes | None = None,
               timeout: float = 60.0) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
@@ -391,7 +427,8 @@ def run_target(target: Target, args: argparse.Namespace, workdir: Path) -> Resul
         print(f"  {target.name}: gunicorn on port {server.port}, validation POST 201 "
               f"({len(payload)} bytes, number {created.get('number')}); measuring…", flush=True)
         run_load(result, server.port, target.headers, clients=args.clients, requests=args.requests,
-                 warmup=args.warmup, max_seconds=args.max_seconds)
+                 warmup=args.warmup, max_seconds=args.max_seconds,
+                 cpu_probe=lambda: workers_cpu_seconds(server.proc.pid))
         if target.database is not None:
             _check_stored(target, server.port, result, expected=1 + args.warmup - result.warmup_errors + result.ok)
     except BenchError as exc:
@@ -444,22 +481,27 @@ def prepare(target: Target, user: str) -> None:
 
 def print_report(results: list[Result]) -> None:
     print()
-    header = f"{'target':<20} {'requests/s':>11} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7} {'resp bytes':>11}"
+    header = (f"{'target':<20} {'requests/s':>11} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7} {'resp bytes':>11} "
+              f"{'worker CPU ms/req':>18}")
     print(header)
     print("-" * len(header))
     for r in results:
         if r.setup_error and not r.latencies:
             print(f"{r.target:<20} {'—':>11} {'—':>9} {'—':>9} {'setup':>7}")
             continue
+        cpu = r.cpu_ms_per_request
         print(f"{r.target:<20} {r.rps:>11.1f} {r.percentile_ms(50):>9.2f} {r.percentile_ms(99):>9.2f} "
-              f"{r.failed:>7} {r.response_bytes:>11}")
+              f"{r.failed:>7} {r.response_bytes:>11} {f'{cpu:.2f}' if cpu is not None else '—':>18}")
     bare = next((r for r in results if r.database is None and not r.setup_error), None)
     if bare is not None and bare.rps > 0:
         print()
         for r in results:
             if r.database is not None and not r.setup_error:
-                print(f"ratio records/bare ({r.database}): {r.rps / bare.rps:.2f}  "
-                      f"(p50 {r.percentile_ms(50) / bare.percentile_ms(50):.1f}× the bare latency)")
+                line = (f"ratio records/bare ({r.database}): {r.rps / bare.rps:.2f}  "
+                        f"(p50 {r.percentile_ms(50) / bare.percentile_ms(50):.1f}× the bare latency")
+                if r.cpu_ms_per_request and bare.cpu_ms_per_request:
+                    line += f"; {r.cpu_ms_per_request / bare.cpu_ms_per_request:.1f}× the bare worker CPU per request"
+                print(line + ")")
     problems = [r for r in results if r.setup_error or r.failed or r.samples]
     for r in problems:
         print(f"\n{r.target}: {r.failed} failed request(s)" + (f"; {r.setup_error}" if r.setup_error else ""))

@@ -72,6 +72,7 @@ def live_server(make_app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-de
     app = make_app()
     with app.app_context():
         _seed_org_and_users()
+        app.extensions["registry"].reload_org()
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)

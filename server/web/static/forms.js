@@ -380,10 +380,7 @@
 
   function focusSummary() {
     var summary = document.querySelector('.x-error-summary');
-    if (summary) {
-      summary.focus({ preventScroll: true });
-      summary.scrollIntoView({ block: 'start' });
-    }
+    if (summary) { summary.focus(); }
   }
 
   function init() {

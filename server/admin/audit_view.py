@@ -1,0 +1,80 @@
+"""审计日志: the append-only log, read-only (no create, edit or delete endpoint answers), newest first."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
+from markupsafe import Markup
+from sqlalchemy import select
+
+from server.admin.base import LazyOptions, ReadOnlyModelView, cst, muted, pretty_json
+from server.admin.filters import CstDateBetween, UsernameEqual, UsernameLike
+from server.admin.lookups import form_title, remember_users, user_label
+from server.extensions import db
+from server.records.models import AuditEntry
+
+ACTION_TITLES = {
+    "login": "登录", "login_failed": "登录失败", "login_locked": "登录被锁定",
+    "create": "新建记录", "update": "修改记录", "route": "分流", "record_view": "查看记录数据",
+    "user_create": "新建用户", "user_update": "修改用户", "user_disable": "停用用户", "user_enable": "启用用户",
+    "password_reset": "重置密码", "tokens_revoke": "吊销全部令牌", "token_create": "创建令牌",
+    "token_revoke": "吊销令牌", "org_import": "导入单位表",
+}
+OBJECT_TITLES = {"record": "记录", "user": "用户", "api_token": "令牌", "org": "单位表"}
+
+
+def action_title(action: str) -> str:
+    return ACTION_TITLES.get(action, action)
+
+
+def _action_options() -> list[tuple[str, str]]:
+    actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
+    return [(action, f"{action_title(action)}（{action}）") for action in actions]
+
+
+def _fmt_action(_view: Any, _context: Any, model: AuditEntry, _name: str) -> Markup:
+    return Markup("{} {}").format(action_title(model.action), muted(model.action))
+
+
+def _fmt_object(_view: Any, _context: Any, model: AuditEntry, _name: str) -> str:
+    kind = OBJECT_TITLES.get(model.object_type, model.object_type)
+    return f"{kind} #{model.object_id}" if model.object_id is not None else kind
+
+
+def _fmt_diff(_view: Any, _context: Any, model: AuditEntry, _name: str) -> Markup | str:
+    return pretty_json(model.diff) if model.diff else ""
+
+
+class AuditLogView(ReadOnlyModelView):
+    can_view_details = True
+    column_list = ("at", "user_id", "action", "subject", "object_type", "form_id", "record_version", "detail")
+    column_details_list = ("id", "at", "user_id", "action", "subject", "object_type", "form_id", "record_version",
+                           "detail", "diff")
+    column_labels = {"id": "编号", "at": "时间（北京时间）", "user_id": "操作人", "action": "操作", "subject": "对象名称",
+                     "object_type": "对象", "form_id": "表单", "record_version": "版本", "detail": "说明",
+                     "diff": "变更内容"}
+    column_sortable_list = ("at", "action", "subject")
+    column_default_sort = [("at", True), ("id", True)]
+    column_searchable_list = ("subject", "detail")
+    column_formatters = {
+        "at": lambda _v, _c, m, _n: cst(m.at, seconds=True),
+        "user_id": lambda _v, _c, m, _n: user_label(m.user_id),
+        "action": _fmt_action,
+        "object_type": _fmt_object,
+        "form_id": lambda _v, _c, m, _n: form_title(m.form_id),
+        "diff": _fmt_diff,
+    }
+    column_filters = (
+        FilterEqual(AuditEntry.action, "操作", options=LazyOptions(_action_options)),
+        UsernameEqual(AuditEntry.user_id, "操作人用户名"),
+        UsernameLike(AuditEntry.user_id, "操作人用户名"),
+        CstDateBetween(AuditEntry.at, "日期"),
+        FilterEqual(AuditEntry.subject, "对象名称"),
+        FilterLike(AuditEntry.subject, "对象名称"),
+        FilterEqual(AuditEntry.object_type, "对象类型", options=list(OBJECT_TITLES.items())),
+        FilterEqual(AuditEntry.form_id, "表单"),
+    )
+
+    def prefetch(self, rows: Any) -> None:
+        if isinstance(rows, list):
+            remember_users(entry.user_id for entry in rows)
