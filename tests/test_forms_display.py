@@ -97,3 +97,11 @@ def test_describe_change_reads_like_the_form() -> None:
     assert describe_change(form, "/items/0", {"item": "手机", "qty": 1}) == ("物品/第1行", "名称：手机，数量：1")
     assert describe_change(form, "/urgent", False) == ("紧急", "否")
     assert describe_change(form, "/gone", "x") == ("gone", "x")
+
+
+def test_datetimes_read_in_china_time() -> None:
+    form = make_form(PROPS)
+    assert display_value(form, "at", "2026-05-06T09:00:00+08:00") == "2026-05-06 09:00"
+    assert display_value(form, "at", "2026-05-06T01:00:00Z") == "2026-05-06 09:00"
+    assert display_value(form, "at", "2026-05-06T09:30:15") == "2026-05-06 09:30"
+    assert display_value(form, "at", "不是时间") == "不是时间"

@@ -6,12 +6,14 @@ so they share :func:`format_value`; the walk is shared by search and by the serv
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Iterator, Mapping
 
 from server.forms.fields import Field
 from server.forms.model import FormModel
 from server.forms.pointers import escape_token, is_index, split_pointer
 from server.forms.widgets import input_text
+from server.timeutil import CST
 
 _ISO_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}.*)", re.ASCII)
 MULTI_SEPARATOR = "、"
@@ -37,13 +39,24 @@ def format_value(field: Field | None, value: Any) -> str:
     if kind == "boolean" and isinstance(value, bool):
         return "是" if value else "否"
     if kind == "datetime" and isinstance(value, str):
-        match = _ISO_DATETIME.fullmatch(value)
-        return f"{match.group(1)} {match.group(2)}" if match else value
+        return _datetime_text(value)
     if field is not None and kind == "rows" and isinstance(value, list):
         return ROW_SEPARATOR.join(_parts(field, row) for row in value)
     if field is not None and kind == "object" and isinstance(value, Mapping):
         return _parts(field, value)
     return input_text(value)
+
+
+def _datetime_text(value: str) -> str:
+    """'2026-05-06 09:00' for people: seconds dropped, a value with a zone shown in China time."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        match = _ISO_DATETIME.fullmatch(value)
+        return f"{match.group(1)} {match.group(2)}" if match else value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(CST)
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def _parts(field: Field, row: Any) -> str:

@@ -99,7 +99,7 @@ def page(e2e_browser, live_server) -> Iterator[Any]:  # type: ignore[no-untyped-
     opened.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
 
     def on_console(message: Any) -> None:
-        # 422 pages and the absent favicon log "Failed to load resource"; those are expected.
+        # 422 pages (a form with errors) log "Failed to load resource"; that is expected.
         if message.type == "error" and "Failed to load resource" not in message.text:
             problems.append(f"console error: {message.text}")  # e.g. a CSP violation
 
