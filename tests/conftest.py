@@ -163,7 +163,7 @@ def client(app, user):  # type: ignore[no-untyped-def]
     """A browser session logged in as the township clerk."""
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     return client
 

@@ -122,3 +122,28 @@ def test_org_units_filter_by_kind_and_parent(app, api):
     villages = api.get("/api/v1/org-units?parent=999901001000").get_json()
     assert [u["code"] for u in villages] == ["999901001201"]
     assert api.get("/api/v1/org-units?parent=nope").get_json() == []
+
+
+def test_password_change_ends_older_sessions_and_lifts_the_lock(app, client):
+    from server.audit import log_event
+    from server.auth.service import set_password
+
+    assert client.get("/").status_code == 200
+    for _ in range(5):
+        _login(app.test_client(), "clerk", "wrong")
+    user = user_named("clerk")
+    set_password(user, "New-pass-2026")
+    log_event("password_reset", "user", object_id=user.id, subject="clerk")
+    db.session.commit()
+    assert client.get("/").status_code == 302  # the old session is over
+    assert _login(app.test_client(), "clerk", "New-pass-2026").status_code == 302  # lock lifted by the reset
+    with pytest.raises(UserError, match="密码至少 8 位"):
+        set_password(user, "short1")
+
+
+def test_admin_link_only_for_county_admin(app, client):
+    assert "管理后台" not in client.get("/").get_data(as_text=True)
+    admin = app.test_client()
+    with admin.session_transaction() as session:
+        session["_user_id"] = user_named("admin").get_id()
+    assert "管理后台" in admin.get("/").get_data(as_text=True)

@@ -30,10 +30,10 @@ def test_every_ledger_page_renders_in_the_app(make_app):
     with app.app_context():
         from server.auth.service import create_user
 
-        user_id = create_user("clerk", "password-1", role="township_staff", org_code="139901001000").id
+        session_id = create_user("clerk", "password-1", role="township_staff", org_code="139901001000").get_id()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id
     home = client.get("/").get_data(as_text=True)
     for form_id in LEDGERS:
         title = app.extensions["registry"].form(form_id).title

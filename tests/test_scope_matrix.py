@@ -60,7 +60,7 @@ def records(app):  # type: ignore[no-untyped-def]
 def _web(app, username):  # type: ignore[no-untyped-def]
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_named(username).id)
+        session["_user_id"] = user_named(username).get_id()
     return client
 
 

@@ -30,6 +30,7 @@ from server.org.models import OrgUnit
 from server.records.models import AuditEntry, Record
 
 LOCALE = "zh_Hans_CN"
+TRANSLATIONS = Path(__file__).parent.parent / "translations"  # fills gaps in flask-admin's own catalog
 
 
 class HomeView(AdminHome):
@@ -56,7 +57,7 @@ def init_admin(app: Flask) -> Admin:
     # web/templates/admin/ can wrap the originals instead of copying them.
     app.register_blueprint(Blueprint("admin_originals", __name__,
                                      template_folder=str(Path(flask_admin.__file__).parent / "templates")))
-    admin = Admin(app, name=BRAND, url="/admin",
+    admin = Admin(app, name=BRAND, url="/admin", translations_path=str(TRANSLATIONS),
                   theme=Bootstrap4Theme(base_template="admin/app_base.html", fluid=True),
                   index_view=HomeView(name="概览", url="/admin", endpoint="admin"))
     admin.add_view(UserView(User, db, name="用户", endpoint="admin_users", url="users"))

@@ -17,7 +17,7 @@ from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
 from flask_login import current_user
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from server.errors import NotAllowed
 from server.timeutil import CST, as_aware
@@ -87,10 +87,6 @@ FORMATTERS.update({type(None): typefmt.empty_formatter, bool: _bool, datetime: _
 
 def muted(text: str) -> Markup:
     return Markup('<small class="text-muted">{}</small>').format(text)
-
-
-def link(url: str, text: str) -> Markup:
-    return Markup('<a href="{}">{}</a>').format(url, escape(text))
 
 
 class LazyOptions:

@@ -29,7 +29,7 @@ class CstDateBetween(BaseSQLAFilter, BaseDateBetweenFilter):
         return query.filter(column >= cst_day_start(start), column < cst_day_start(end + timedelta(days=1)))
 
     def operation(self) -> str:
-        return "介于（北京时间）"
+        return "介于"
 
 
 class UsernameEqual(BaseSQLAFilter):

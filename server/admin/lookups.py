@@ -76,8 +76,8 @@ def unit_label(unit: OrgUnit) -> str:
 
 
 def active_units():  # type: ignore[no-untyped-def]
-    """Active units in tree order (parents before children), for pickers."""
-    return db.session.query(OrgUnit).filter(OrgUnit.is_active.is_(True)).order_by(OrgUnit.path, OrgUnit.id)
+    """Active units in configuration order (parents before children), for pickers."""
+    return db.session.query(OrgUnit).filter(OrgUnit.is_active.is_(True)).order_by(OrgUnit.id)
 
 
 def unit_options() -> list[tuple[int, str]]:

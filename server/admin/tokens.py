@@ -58,6 +58,7 @@ def _fmt_state(_view: Any, _context: Any, model: ApiToken, _name: str) -> Markup
 
 
 class TokenView(ReadOnlyModelView):
+    column_display_actions = False
     column_list = ("user", "name", "created_at", "expires_at", "revoked_at", "state")
     column_labels = {"user": "用户", "name": "名称", "created_at": "创建时间", "expires_at": "到期时间",
                      "revoked_at": "吊销时间", "state": "状态"}

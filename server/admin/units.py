@@ -43,7 +43,7 @@ def _branch_options() -> list[tuple[int, str]]:
     """Units that can have units beneath them (county, townships, county departments)."""
     kinds = {parent for kind in KINDS.values() for parent in kind.parents}
     units = db.session.query(OrgUnit).filter(OrgUnit.is_active.is_(True), OrgUnit.kind.in_(kinds))
-    return [(unit.id, unit_label(unit)) for unit in units.order_by(OrgUnit.path, OrgUnit.id)]
+    return [(unit.id, unit_label(unit)) for unit in units.order_by(OrgUnit.id)]
 
 
 class SubtreeFilter(BaseSQLAFilter):
@@ -63,11 +63,12 @@ class SubtreeFilter(BaseSQLAFilter):
 
 
 class OrgUnitView(ReadOnlyModelView):
+    column_display_actions = False
     column_list = ("code", "name", "kind", "parent_id", "serves_id", "posts", "is_active")
     column_labels = {"code": "代码", "name": "名称", "kind": "类别", "parent_id": "上级单位",
                      "serves_id": "服务乡镇", "posts": "职务", "is_active": "有效"}
     column_sortable_list = ("code", "name", "kind", "is_active")
-    column_default_sort = [("path", False), ("id", False)]
+    column_default_sort = ("id", False)  # configuration order: parents first
     column_searchable_list = ("code", "name")
     column_formatters = {"kind": lambda _v, _c, m, _n: kind_title(m.kind), "parent_id": _fmt_ref("parent_id"),
                          "serves_id": _fmt_ref("serves_id"), "posts": _fmt_posts}

@@ -31,7 +31,13 @@ from server.auth.roles import ROLES
 from server.extensions import db
 from server.records.diff import json_diff
 
-ROLE_CHOICES = list(ROLES.items())
+ROLE_CHOICES = list(ROLES.items())  # (value, title), as filter options take them
+try:  # WTForms 3.3 deprecates (value, label) tuples as SelectField choices
+    from wtforms.fields.choices import SelectChoice
+
+    ROLE_FIELD_CHOICES: list = [SelectChoice(value, title) for value, title in ROLES.items()]
+except ImportError:  # older WTForms
+    ROLE_FIELD_CHOICES = ROLE_CHOICES
 NEW_PASSWORD = {"autocomplete": "new-password"}
 PASSWORD_HELP = f"至少 {MIN_LENGTH} 位，须同时包含字母和数字，不能包含用户名，不能是常见密码"
 
@@ -55,7 +61,7 @@ class UserCreateForm(BaseForm):
         Regexp(r"^[A-Za-z0-9_.@-]+$", message="用户名只能由字母、数字和 _ . @ - 组成"),
     ], description="登录时使用，创建后不能修改")
     display_name = StringField("姓名", [Length(max=64, message="姓名不超过 64 个字符")])
-    role = SelectField("角色", choices=ROLE_CHOICES, default="county_staff")
+    role = SelectField("角色", choices=ROLE_FIELD_CHOICES, default="county_staff")
     org_unit = _unit_field()
     password = PasswordField("密码", [InputRequired("请填写密码"),
                                       _password_rules(lambda form: form.username.data or "")],
@@ -70,7 +76,7 @@ class UserCreateForm(BaseForm):
 
 class UserEditForm(BaseForm):
     display_name = StringField("姓名", [Length(max=64, message="姓名不超过 64 个字符")])
-    role = SelectField("角色", choices=ROLE_CHOICES)
+    role = SelectField("角色", choices=ROLE_FIELD_CHOICES)
     org_unit = _unit_field()
     is_enabled = BooleanField("启用", description="停用后，该用户的登录会话和 API 令牌立即失效")
 
@@ -127,7 +133,6 @@ class UserView(AdminModelView):
     ]
     create_template = "admin/user_create.html"
     edit_template = "admin/user_edit.html"
-    password_help = PASSWORD_HELP
 
     def get_create_form(self):  # type: ignore[no-untyped-def]
         return UserCreateForm
@@ -241,7 +246,7 @@ class UserView(AdminModelView):
         form = PasswordForm(get_form_data())
         form.account = user.username
         if request.method == "POST" and form.validate():
-            user.password_hash = auth_service.generate_password_hash(form.password.data)
+            auth_service.set_password(user, form.password.data)
             log_event("password_reset", "user", object_id=user.id, user_id=current_user.id, subject=user.username)
             db.session.commit()
             flash(f"已重置用户 {user.username} 的密码", "success")

@@ -9,9 +9,15 @@ from server.extensions import db, login_manager
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_enabled else None
+def load_user(session_id: str) -> User | None:
+    """The user of a session, unless disabled or the password changed since the session began."""
+    user_id, _, version = session_id.partition(".")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_enabled or user.session_version != int(version):
+        return None
+    return user
 
 
 @login_manager.request_loader

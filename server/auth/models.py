@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.extensions import db
@@ -22,9 +22,15 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(32), default="county_staff")
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    # Bumped when the password changes: sessions remember the version they were made with.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     org_unit: Mapped[OrgUnit | None] = relationship(lazy="joined")
+
+    def get_id(self) -> str:
+        """Session identity: id and session version, so a password change ends older sessions."""
+        return f"{self.id}.{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses disabled users through this

@@ -44,6 +44,15 @@ def create_user(username: str, password: str, *, role: str = "county_staff", org
     return user
 
 
+def set_password(user: User, password: str) -> None:
+    """Replace a password (rules apply) and end the user's other sessions; the caller commits."""
+    problems = password_problems(password, user.username)
+    if problems:
+        raise UserError("；".join(problems))
+    user.password_hash = generate_password_hash(password)
+    user.session_version += 1
+
+
 def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_enabled or not check_password_hash(user.password_hash, password):

@@ -32,8 +32,9 @@ def _limits() -> tuple[int, timedelta]:
 
 def locked_until(username: str) -> datetime | None:
     max_failures, window = _limits()
+    # A successful login or a password reset by the admin starts the count afresh.
     last_ok = db.session.scalar(select(func.max(AuditEntry.at)).where(
-        AuditEntry.subject == username, AuditEntry.action == "login"))
+        AuditEntry.subject == username, AuditEntry.action.in_(("login", "password_reset"))))
     since = utcnow() - window
     if last_ok is not None and as_aware(last_ok) > since:
         since = as_aware(last_ok)
