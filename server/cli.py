@@ -14,6 +14,47 @@ user_cli = AppGroup("user", help="用户管理")
 token_cli = AppGroup("token", help="API 令牌")
 demo_cli = AppGroup("demo", help="示范县数据")
 org_cli = AppGroup("org", help="单位（组织机构）")
+rules_cli = AppGroup("rules", help="规则（政策）")
+
+
+@rules_cli.command("tick")
+@click.option("--date", "on", default=None, help="按此日期执行（YYYY-MM-DD，默认今天）")
+def rules_tick(on: str | None) -> None:
+    """Run the daily rulesets (deadlines, vetoes ...) over all records; run once a day from cron."""
+    from datetime import date
+
+    from server.rules.service import run_daily
+
+    decisions = run_daily(date.fromisoformat(on) if on else None)
+    for decision in decisions:
+        click.echo(f"{decision.ruleset}.{decision.rule}  记录 {decision.record_id}：{decision.explanation}")
+    click.echo(f"共作出 {len(decisions)} 项决定")
+
+
+@rules_cli.command("simulate")
+@click.option("--config", "config_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="草稿配置目录（与 config/ 结构相同）")
+def rules_simulate(config_dir: str) -> None:
+    """Evaluate a draft configuration against the existing records; print the decisions that would change."""
+    from pathlib import Path
+
+    from server.rules.service import compare_draft
+    from server.specs import load_config
+
+    try:
+        draft = load_config(Path(config_dir)).rules
+    except ConfigInvalid as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        sys.exit(1)
+    if draft is None:
+        raise click.ClickException("草稿配置中没有 rules/ 目录")
+    changes = compare_draft(draft)
+    for change in changes:
+        before = "、".join(change.before) or "（无）"
+        after = "、".join(change.after) or "（无）"
+        click.echo(f"{change.record.number}  {change.ruleset}：{before} → {after}")
+    click.echo(f"共 {len(changes)} 条记录的决定会改变")
 
 
 @config_cli.command("check")
@@ -122,5 +163,5 @@ def org_export(out: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (config_cli, user_cli, token_cli, demo_cli, org_cli):
+    for group in (config_cli, user_cli, token_cli, demo_cli, org_cli, rules_cli):
         app.cli.add_command(group)

@@ -2,6 +2,8 @@
 from server.auth.models import ApiToken, User
 from server.org.models import OrgUnit
 from server.records.models import AuditEntry, NumberCounter, Record, RecordRoute
+from server.rules.models import Accountability, AwardIneligibility, Decision, Notification, Task, Veto
 from server.specs.models import ConfigState, FormVersion
 
-__all__ = ["ApiToken", "User", "OrgUnit", "AuditEntry", "NumberCounter", "Record", "RecordRoute", "ConfigState", "FormVersion"]
+__all__ = ["ApiToken", "User", "OrgUnit", "AuditEntry", "NumberCounter", "Record", "RecordRoute", "ConfigState", "FormVersion",
+           "Accountability", "AwardIneligibility", "Decision", "Notification", "Task", "Veto"]

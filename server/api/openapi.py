@@ -67,6 +67,17 @@ def _paths() -> dict[str, Any]:
                                   "409": _json(_ref("Error"), "他人已先保存，版本过期"),
                                   "422": _json(_ref("ValidationErrors"), "数据不符合表单"),
                                   "428": _json(_ref("Error"), "缺少 If-Match"), **ERRORS}}},
+        "/records/{record_id}/decisions": {"get": {"summary": "规则决定（为什么）", "parameters": [record_id],
+            "responses": {"200": _json({"type": "array", "items": _ref("Decision")}, "涉及该记录的全部规则决定"),
+                          **ERRORS}}},
+        "/rules/{ruleset_id}/simulate": {"post": {
+            "summary": "模拟规则（不保存）", "parameters": [_param("ruleset_id", description="规则集标识，如 acceptance")],
+            "requestBody": {"required": True, "content": {JSON: {"schema": {"oneOf": [
+                {"type": "object", "required": ["facts"], "properties": {"facts": {"type": "object"}}},
+                {"type": "object", "required": ["record_id"], "properties": {"record_id": {"type": "integer"}}}]}}}},
+            "responses": {"200": _json({"type": "object", "properties": {
+                "ruleset": {"type": "string"}, "decisions": {"type": "array", "items": _ref("Decision")}}}, "将作出的决定"),
+                "422": _json(_ref("ValidationErrors"), "事实不符合声明"), **ERRORS}}},
         "/records/{record_id}/history": {"get": {"summary": "修改历史", "parameters": [record_id], "responses": {
             "200": _json({"type": "array", "items": _ref("AuditEntry")}, "审计记录，按时间先后"), **ERRORS}}},
     }
@@ -87,6 +98,10 @@ def _components(forms: list[FormSpec]) -> dict[str, Any]:
             "id": {"type": "integer"}, "username": {"type": "string"}, "display_name": {"type": "string"},
             "role": {"type": "string"}, "org_unit": {"anyOf": [_ref("OrgUnit"), {"type": "null"}]},
             "permissions": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}},
+        "Decision": {"type": "object", "properties": {
+            "ruleset": {"type": "string"}, "rule": {"type": "string"}, "title": {"type": "string"},
+            "explanation": {"type": "string"}, "facts": {"type": "object"}, "actions": {"type": "array"},
+            "outcome": {"type": "string"}}},
         "ValidationErrors": {"type": "object", "properties": {"errors": {"type": "array", "items": {
             "type": "object", "properties": {"pointer": {"type": "string"}, "message": {"type": "string"}}}}}},
         "Record": {"type": "object", "properties": {

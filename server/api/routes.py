@@ -148,6 +148,45 @@ def history(record_id: int):  # type: ignore[no-untyped-def]
     return jsonify([_audit_json(e) for e in entries])
 
 
+@bp.get("/records/<int:record_id>/decisions")
+def decisions(record_id: int):  # type: ignore[no-untyped-def]
+    from server.rules.service import decisions_for
+
+    record = service.get_record(record_id, current_user)
+    return jsonify([decision_json(d) for d in decisions_for(record)])
+
+
+def decision_json(decision: Any) -> dict[str, Any]:
+    return {"id": decision.id, "at": as_aware(decision.at).isoformat(), "ruleset": decision.ruleset,
+            "ruleset_version": decision.ruleset_version, "rule": decision.rule, "title": decision.title,
+            "explanation": decision.explanation, "facts": decision.facts, "actions": decision.actions,
+            "outcome": decision.outcome, "error": decision.error}
+
+
+@bp.post("/rules/<ruleset_id>/simulate")
+def simulate(ruleset_id: str):  # type: ignore[no-untyped-def]
+    """Body ``{"facts": {...}}`` or ``{"record_id": N}`` → the decisions it would make; nothing stored."""
+    from server.rules.normalise import FactError
+    from server.rules.service import record_fact, simulate as run
+
+    if current_user.role not in ("county_admin", "county_staff"):
+        raise NotAllowed("simulate")
+    rules = _registry().live.rules
+    if rules is None or ruleset_id not in rules.rulesets:
+        raise NotFound(ruleset_id)
+    ruleset, body = rules.rulesets[ruleset_id], _body()
+    if isinstance(body, dict) and "record_id" in body:
+        fact = record_fact(rules, ruleset, service.get_record(int(body["record_id"]), current_user))
+    elif isinstance(body, dict) and isinstance(body.get("facts"), dict):
+        fact = body["facts"]
+    else:
+        raise ValidationFailed([FieldError("", "请求体应为 {\"facts\": {...}} 或 {\"record_id\": N}")])
+    try:
+        return jsonify({"ruleset": ruleset_id, "decisions": run(rules, ruleset, fact)})
+    except FactError as exc:
+        raise ValidationFailed([FieldError(f"/facts{p}", m) for p, m in exc.problems]) from exc
+
+
 def _audit_json(entry: AuditEntry) -> dict[str, Any]:
     return {"id": entry.id, "at": as_aware(entry.at).isoformat(), "user_id": entry.user_id,
             "action": entry.action, "record_version": entry.record_version, "diff": entry.diff}

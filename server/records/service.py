@@ -5,6 +5,7 @@ store → audit, all in one transaction. Nothing is written when any step fails.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app
@@ -27,6 +28,8 @@ from server.records.numbering import assign_number
 from server.records.scope import record_scope
 from server.specs.model import FormSpec
 from server.timeutil import local_year, utcnow
+
+log = logging.getLogger(__name__)
 
 
 def registry():  # type: ignore[no-untyped-def]
@@ -87,6 +90,7 @@ def create_record(form_id: str, data: Any, user: User) -> Record:
         db.session.flush()
         _audit(user, "create", record, json_diff({}, data))
         _route_by_fields(form, record, user)
+    _run_rules(record, user)
     return record
 
 
@@ -118,7 +122,48 @@ def update_record(record_id: int, data: Any, user: User, expected_version: int) 
     except StaleDataError:
         current = db.session.get(Record, record_id, populate_existing=True)
         raise Conflict(current_version=current.version if current else -1, expected_version=expected_version)
+    _run_rules(record, user)
     return record
+
+
+def _run_rules(record: Record, user: User) -> None:
+    """Policy after a save. Its failures are logged and stored, never undo the person's save."""
+    if registry().live.rules is None:
+        return
+    from server.rules.service import on_record_saved
+
+    try:
+        on_record_saved(record, user)
+    except Exception:  # noqa: BLE001 - the save stands; the failure is in the log for the administrator
+        log.exception("规则执行失败：记录 %s", record.number)
+
+
+def save_rule_changes(record: Record, data: dict[str, Any], user: User | None, decision_ids: list[int]) -> None:
+    """Write field changes decided by rules (inside the caller's transaction): validated, versioned, audited.
+
+    Rules do not run again on their own changes, so a rule cannot trigger itself in a loop.
+    """
+    form = registry().form(record.form_id)
+    errors = validate(build_form(form), data)
+    if errors:
+        from server.rules.apply import ActionFailed
+
+        raise ActionFailed("；".join(f"{e.pointer} {e.message}" for e in errors))
+    changes = json_diff(record.data, data)
+    record.data = data
+    record.search_text = _search_text(form, record.number, data)
+    record.updated_at = utcnow()
+    db.session.flush()
+    log_event("rule_update", "record", object_id=record.id, user_id=user.id if user else None,
+              subject=record.number, diff=changes, form_id=record.form_id, record_version=record.version,
+              detail="规则决定：" + "、".join(str(i) for i in decision_ids))
+
+
+def add_route_in_transaction(record_id: int, unit: OrgUnit, source: str) -> None:
+    """Route inside the caller's transaction (rules), idempotently."""
+    record = db.session.get(Record, record_id)
+    if record is not None and db.session.get(RecordRoute, (record_id, unit.id)) is None:
+        _add_route(record, unit, source, None)
 
 
 def require(user: User, action: str, form: FormSpec) -> None:

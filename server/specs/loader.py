@@ -22,6 +22,7 @@ from server.specs.metaschema import (
 )
 from server.specs.model import ConfigSet, FormSpec, canonical_digest
 from server.specs.org_loader import load_org
+from server.specs.rules_loader import load_rules
 
 FORMS_DIR = "forms"
 FORM_ID = re.compile(r"[a-z][a-z0-9_]{1,39}")
@@ -37,7 +38,7 @@ _SYNTAX_REASONS = {
     "Unterminated string starting at": "字符串缺少结尾的双引号",
     "Invalid control character at": "字符串中不能直接出现控制字符（换行、制表符应写作 \\n、\\t）",
     "Invalid \\escape": "无效的转义序列",
-    "Invalid \\uXXXX escape": "无效的 \\uXXXX 转义",
+    "Invalid \\u" + "X" * 4 + " escape": "无效的 \\u 转义（应为 \\u 加 4 位十六进制数）",
     "Extra data": "JSON 值结束后还有多余内容",
     "Illegal trailing comma before end of object": "对象的最后一项后面不能有逗号",  # Python 3.13+
     "Illegal trailing comma before end of array": "数组的最后一项后面不能有逗号",
@@ -82,10 +83,11 @@ def load_config(config_dir: Path) -> ConfigSet:
                 digest=canonical_digest(schema), path=file,
             )
     org, org_errors = load_org(Path(config_dir))
-    errors.extend(org_errors)
+    rules, rules_errors = load_rules(Path(config_dir))
+    errors.extend(org_errors + rules_errors)
     if errors:
         raise ConfigInvalid(errors)
-    return ConfigSet(forms=forms, org=org)
+    return ConfigSet(forms=forms, org=org, rules=rules)
 
 
 def _load_form(path: Path, file: str, form_ids: list[str]) -> tuple[Any, list[ConfigError]]:

@@ -63,13 +63,65 @@ class OrgSpec:
 
 
 @dataclass(frozen=True)
+class ParameterSpec:
+    """One policy number (or choice) of ``config/rules/parameters.json``."""
+
+    name: str
+    title: str
+    value: Any
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class RulesetSpec:
+    """One ruleset file: when it runs, which fact provider feeds it, its rules as written."""
+
+    id: str
+    title: str
+    event: str
+    form: str | None
+    facts: str
+    rules: dict[str, Any]
+    document: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class RulesSpec:
+    parameters: dict[str, ParameterSpec] = field(default_factory=dict)
+    rulesets: dict[str, RulesetSpec] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """What is published to the database for the other processes."""
+        return {"parameters": {n: {"title": p.title, "value": p.value, "unit": p.unit}
+                               for n, p in self.parameters.items()},
+                "rulesets": {i: r.document for i, r in self.rulesets.items()}}
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> "RulesSpec":
+        parameters = {n: ParameterSpec(name=n, title=p["title"], value=p["value"], unit=p.get("unit", ""))
+                      for n, p in doc["parameters"].items()}
+        rulesets = {i: RulesetSpec(id=i, title=d["title"], event=d["when"]["event"], form=d["when"].get("form"),
+                                   facts=d["facts"], rules=d["rules"], document=d)
+                    for i, d in doc["rulesets"].items()}
+        return cls(parameters=parameters, rulesets=rulesets)
+
+    @property
+    def digest(self) -> str:
+        return canonical_digest({"parameters": {n: p.value for n, p in sorted(self.parameters.items())},
+                                 "rulesets": {i: r.document for i, r in sorted(self.rulesets.items())}})
+
+
+@dataclass(frozen=True)
 class ConfigSet:
     """Everything loaded from one configuration directory. ``org`` is None when there is no ``org/``."""
 
     forms: dict[str, FormSpec] = field(default_factory=dict)
     org: OrgSpec | None = None
+    rules: "RulesSpec | None" = None
 
     @property
     def digest(self) -> str:
         org = self.org.digest if self.org is not None else ""
-        return canonical_digest({"forms": {fid: f.digest for fid, f in sorted(self.forms.items())}, "org": org})
+        rules = self.rules.digest if self.rules is not None else ""
+        return canonical_digest({"forms": {fid: f.digest for fid, f in sorted(self.forms.items())}, "org": org,
+                                 "rules": rules})

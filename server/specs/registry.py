@@ -24,7 +24,7 @@ from server.org.models import OrgUnit
 from server.org.service import sync_org
 from server.extensions import db
 from server.specs.loader import load_config
-from server.specs.model import ConfigSet, FormSpec, canonical_digest
+from server.specs.model import ConfigSet, FormSpec, RulesSpec, canonical_digest
 from server.specs.models import ConfigState, FormVersion
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ class LiveConfig:
     seq: int = 0
     digest: str = ""
     forms: dict[str, FormSpec] = field(default_factory=dict)
+    rules: RulesSpec | None = None
 
     @property
     def version(self) -> str:
@@ -88,6 +89,7 @@ class Registry:
                 state.seq += 1
                 state.digest = config.digest
                 state.form_ids = sorted(config.forms)
+                state.rules = config.rules.to_json() if config.rules is not None else None
         self.pending = None
         self._adopt_from_db(force=True)
         return PublishResult(self.live, changed)
@@ -139,7 +141,12 @@ class Registry:
             ).first()
             if latest is not None:
                 forms[form_id] = _spec_of(latest, self._org)
-        self.live = LiveConfig(seq=state.seq, digest=state.digest, forms=forms)
+        rules = RulesSpec.from_json(state.rules) if state.rules else None
+        if rules is not None:
+            from server.rules.service import compile_rules
+
+            compile_rules(rules, version=str(state.seq))
+        self.live = LiveConfig(seq=state.seq, digest=state.digest, forms=forms, rules=rules)
 
     def reload_org(self) -> None:
         """Re-read the org units offered by org fields (after units were added outside a publish)."""

@@ -71,7 +71,10 @@ def detail(record_id: int):  # type: ignore[no-untyped-def]
     record = service.get_record(record_id, current_user)
     form = _registry().form_version(record.form_id, record.form_version)
     body = render_readonly(build_form(form), record.data)
-    return render_template("records/detail.html", form=form, record=record, body=body)
+    from server.rules.service import decisions_for
+
+    return render_template("records/detail.html", form=form, record=record, body=body,
+                           decisions=decisions_for(record))
 
 
 @bp.route("/records/<int:record_id>/edit", methods=["GET", "POST"])

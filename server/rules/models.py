@@ -1,0 +1,90 @@
+"""What rules decided, and the effects of those decisions (tasks, award eligibility, vetoes, ...).
+
+Every decision is stored with the ruleset and its version, the rule, the facts it matched, the actions
+and the outcome, so that "为什么" can always be answered. Effect rows carry the key of the rule action
+that made them (``source_key``): firing again on a later save updates the same row instead of adding
+a duplicate.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import JsonType
+from server.extensions import db
+from server.timeutil import utcnow
+
+
+class Decision(db.Model):
+    __tablename__ = "rule_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    ruleset: Mapped[str] = mapped_column(String(60))
+    ruleset_version: Mapped[str] = mapped_column(String(40))
+    rule: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(200))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
+    facts: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
+    explanation: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(20))  # applied | failed
+    error: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class _Effect:
+    source_key: Mapped[str] = mapped_column(String(200), unique=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("rule_decisions.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Task(_Effect, db.Model):
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    assignee_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+
+
+class AwardIneligibility(_Effect, db.Model):
+    __tablename__ = "award_ineligibility"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    award: Mapped[str] = mapped_column(String(100))
+    from_date: Mapped[date | None] = mapped_column(Date)
+    until_date: Mapped[date | None] = mapped_column(Date)
+
+
+class Veto(_Effect, db.Model):
+    __tablename__ = "vetoes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Accountability(_Effect, db.Model):
+    __tablename__ = "accountability"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    post: Mapped[str] = mapped_column(String(60))
+    person: Mapped[str] = mapped_column(String(60))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Notification(_Effect, db.Model):
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    message: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""Workflow: pure state machines, the working-day calendar, deadlines (no Flask, no database)."""

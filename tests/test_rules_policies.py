@@ -1,0 +1,219 @@
+"""The county's policies as shipped (config/rules/), end to end: record saved → decisions → effects.
+
+Boundaries: 89.99 % vs 90.00 %; the formula parameter; a parameter edit + reload changes decisions with
+no code change or restart; broken rule files are refused with file and pointer, the old version serving.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from server.extensions import db
+from server.rules.models import AwardIneligibility, Decision, Task
+from server.settings import PROJECT_ROOT
+
+KEY_AREA = {
+    "name": "东岗村废弃砖厂周边", "area_type": "complex_village", "township_code": "139901101000",
+    "stage": "listed",
+    "identification": {"discovery_source": "screening", "identified_date": "2026-04-20", "basis": "近两月发案 5 起"},
+    "listing": {"is_listed": True, "listed_date": "2026-05-10", "level": "county",
+                "notice_number": "示综治督〔2026〕3号", "rectification_deadline": "2026-11-10",
+                "report_cycle": "monthly"},
+}
+
+
+def _survey(satisfied: int, basic: int, dissatisfied: int) -> dict:
+    return {"satisfaction_survey": {"participants": satisfied + basic + dissatisfied, "satisfied": satisfied,
+                                    "basically_satisfied": basic, "dissatisfied": dissatisfied}}
+
+
+@pytest.fixture
+def config_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", target)
+    return target
+
+
+@pytest.fixture
+def county(make_app, config_copy):  # type: ignore[no-untyped-def]
+    app = make_app(config_dir=config_copy)
+    with app.app_context():
+        from server.auth.service import create_token, create_user
+
+        create_user("county", "password-1", role="county_staff", org_code="139901000000")
+        token = create_token("county")
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    client.application = app
+    return client
+
+
+def _save(api, data):  # type: ignore[no-untyped-def]
+    response = api.post("/api/v1/forms/key_area/records", json=data)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def _simulate(api, ruleset, facts):  # type: ignore[no-untyped-def]
+    response = api.post(f"/api/v1/rules/{ruleset}/simulate", json={"facts": facts})
+    assert response.status_code == 200, response.get_json()
+    return [d["rule"] for d in response.get_json()["decisions"]]
+
+
+@pytest.mark.parametrize("satisfied, dissatisfied, rule, conclusion", [
+    (8999, 1001, "extension", "extended"),   # 89.99 %
+    (9000, 1000, "accepted", "passed"),      # 90.00 %
+])
+def test_acceptance_boundary_on_a_saved_record(county, satisfied, dissatisfied, rule, conclusion):
+    record = _save(county, dict(KEY_AREA, acceptance=_survey(satisfied, 0, dissatisfied)))
+    decisions = county.get(f"/api/v1/records/{record['id']}/decisions").get_json()
+    fired = {d["rule"] for d in decisions if d["ruleset"] == "acceptance"}
+    assert fired == {rule}
+    explanation = next(d["explanation"] for d in decisions if d["rule"] == rule)
+    assert ("89.99%" if rule == "extension" else "90.0%") in explanation
+    current = county.get(f"/api/v1/records/{record['id']}").get_json()
+    assert current["data"]["acceptance"]["conclusion"] == conclusion and current["version"] == 2
+    with county.application.app_context():
+        task = db.session.scalars(sa.select(Task)).one()
+        assert task.title.startswith("撰写整治工作报告" if rule == "accepted" else "提请批准延期整治")
+
+
+def test_saving_again_does_not_repeat_decisions_or_tasks(county):
+    record = _save(county, dict(KEY_AREA, acceptance=_survey(95, 5, 0)))
+    again = county.put(f"/api/v1/records/{record['id']}", json=county.get(
+        f"/api/v1/records/{record['id']}").get_json()["data"] | {"name": "东岗村砖厂"}, headers={"If-Match": "2"})
+    assert again.status_code == 200
+    with county.application.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Decision).where(
+            Decision.ruleset == "acceptance")) == 1
+
+
+def test_listed_area_makes_its_township_ineligible(county):
+    _save(county, KEY_AREA)
+    with county.application.app_context():
+        row = db.session.scalars(sa.select(AwardIneligibility)).one()
+        assert row.award == "综治工作先进单位" and str(row.from_date) == "2026-05-10"
+
+
+def test_satisfied_only_formula_is_a_parameter(county, config_copy):
+    facts = {"acceptance_held": True, "satisfaction_rate": 90.0, "valid_votes": 10}
+    assert _simulate(county, "acceptance", facts) == ["accepted"]
+    params = config_copy / "rules" / "parameters.json"
+    doc = json.loads(params.read_text())
+    doc["parameters"]["satisfaction_threshold"]["value"] = 85
+    params.write_text(json.dumps(doc, ensure_ascii=False))
+    result = county.application.test_cli_runner().invoke(args=["config", "reload"])
+    assert result.exit_code == 0, result.output
+    assert _simulate(county, "acceptance", dict(facts, satisfaction_rate=86.0)) == ["accepted"]
+    assert _simulate(county, "acceptance", dict(facts, satisfaction_rate=84.99)) == ["extension"]
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda d: d["rules"]["accepted"]["if"]["$and"].append({"$like": {"stage": "x"}}),
+     "rules/acceptance.json:"),
+    (lambda d: d["rules"]["accepted"]["actions"].append({"do": "launch_rocket"}), "/rules/accepted/actions/2/do"),
+    (lambda d: d["rules"]["accepted"]["if"]["$and"][1]["$gte"].update({"satisfaction_rate": {"$param": "nope"}}),
+     "参数 \"nope\" 不存在"),
+    (lambda d: d["rules"]["accepted"]["if"]["$and"].__setitem__(0, {"acceptance_held": "yes"}),
+     "/rules/accepted/if/$and/0/acceptance_held"),
+])
+def test_broken_rule_file_is_refused_and_old_version_serves(county, config_copy, monkeypatch, edit, expected):
+    path = config_copy / "rules" / "acceptance.json"
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2))
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
+    result = county.application.test_cli_runner().invoke(args=["config", "reload"])
+    assert result.exit_code == 1
+    assert "rules/acceptance.json:" in result.output and expected in result.output
+    facts = {"acceptance_held": True, "satisfaction_rate": 95.0, "valid_votes": 10}
+    assert _simulate(county, "acceptance", facts) == ["accepted"]
+
+
+def test_simulate_refuses_badly_typed_facts_and_other_roles(county):
+    response = county.post("/api/v1/rules/acceptance/simulate", json={"facts": {"satisfaction_rate": "very"}})
+    assert response.status_code == 422 and response.get_json()["errors"][0]["pointer"] == "/facts/satisfaction_rate"
+    assert county.post("/api/v1/rules/nope/simulate", json={"facts": {}}).status_code == 404
+
+
+def test_responsibility_from_org_posts(county):
+    record = _save(county, KEY_AREA)
+    data = county.get(f"/api/v1/records/{record['id']}").get_json()["data"]
+    with county.application.app_context():
+        from server.org.service import unit_by_code
+
+        township, station = unit_by_code("139901101000"), unit_by_code("GA-PCS04")
+        assert data["responsibility"]["first_responsible"] == township.posts["party_secretary"]
+        assert data["responsibility"]["lead_unit"] == township.name
+        assert data["responsibility"]["direct_responsible"] == [
+            {"name": station.posts["station_head"], "unit": station.name, "position": "派出所所长"}]
+
+
+@pytest.mark.parametrize("days, vetoed", [(365, True), (366, False)])
+def test_relisting_within_a_year_is_vetoed(county, days, vetoed):
+    from datetime import date, timedelta
+
+    from server.rules.models import Accountability, Veto
+
+    earlier = dict(KEY_AREA, name="旧区域", problems={"categories": ["porn_gambling_drugs"], "description": "聚赌"},
+                   delisting={"delisted_date": "2025-05-10"})
+    _save(county, dict(earlier, listing={"is_listed": False}))
+    listed = (date(2025, 5, 10) + timedelta(days=days)).isoformat()
+    again = dict(KEY_AREA, problems={"categories": ["porn_gambling_drugs", "theft_robbery"], "description": "聚赌、盗窃"},
+                 listing=dict(KEY_AREA["listing"], listed_date=listed))
+    record = _save(county, again)
+    with county.application.app_context():
+        vetoes = db.session.scalars(sa.select(Veto)).all()
+        assert len(vetoes) == (1 if vetoed else 0)
+        if vetoed:
+            assert vetoes[0].year == int(listed[:4]) and str(days) in vetoes[0].reason
+            people = {a.post for a in db.session.scalars(sa.select(Accountability))}
+            assert people == {"party_secretary", "station_head"}
+    why = county.get(f"/api/v1/records/{record['id']}/decisions").get_json()
+    assert any(d["rule"] == "relisted_within_window" for d in why) is vetoed
+
+
+def test_overdue_listing_vetoed_by_the_daily_tick(county):
+    from server.rules.models import Veto
+
+    _save(county, KEY_AREA)  # deadline 2026-11-10, not accepted
+    runner = county.application.test_cli_runner()
+    on_time = runner.invoke(args=["rules", "tick", "--date", "2026-11-10"])
+    assert on_time.exit_code == 0 and "共作出 0 项决定" in on_time.output
+    late = runner.invoke(args=["rules", "tick", "--date", "2026-11-11"])
+    assert "deadline_passed" in late.output and "共作出 1 项决定" in late.output
+    with county.application.app_context():
+        assert db.session.scalars(sa.select(Veto)).one().year == 2026
+
+
+def test_security_problem_routed_by_category(county):
+    from server.records.models import RecordRoute
+
+    problem = {"received_at": "2026-05-06T09:00", "info_source": "visit",
+               "location": {"division_code": "139901101201"}, "problem_category": "porn_gambling_drugs",
+               "description": "村东砖厂夜间聚赌"}
+    response = county.post("/api/v1/forms/security_problem/records", json=problem)
+    assert response.status_code == 201, response.get_json()
+    with county.application.app_context():
+        from server.org.service import unit_by_code
+
+        route = db.session.scalars(sa.select(RecordRoute)).one()
+        assert route.org_unit_id == unit_by_code("GA-PCS04").id and route.source.startswith("rule:routing")
+
+
+def test_simulate_a_draft_configuration_against_records(county, config_copy, tmp_path):
+    _save(county, dict(KEY_AREA, acceptance=_survey(87, 0, 13)))
+    draft = tmp_path / "draft"
+    shutil.copytree(config_copy, draft)
+    params = draft / "rules" / "parameters.json"
+    doc = json.loads(params.read_text())
+    doc["parameters"]["satisfaction_threshold"]["value"] = 85
+    params.write_text(json.dumps(doc, ensure_ascii=False))
+    result = county.application.test_cli_runner().invoke(args=["rules", "simulate", "--config", str(draft)])
+    assert result.exit_code == 0, result.output
+    assert "acceptance：extension → accepted" in result.output and "共 1 条记录的决定会改变" in result.output
