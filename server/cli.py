@@ -19,15 +19,19 @@ rules_cli = AppGroup("rules", help="规则（政策）")
 
 @rules_cli.command("tick")
 @click.option("--date", "on", default=None, help="按此日期执行（YYYY-MM-DD，默认今天）")
-def rules_tick(on: str | None) -> None:
+@click.option("--verbose", is_flag=True, help="逐项列出决定")
+def rules_tick(on: str | None, verbose: bool) -> None:
     """Run the daily rulesets (deadlines, vetoes ...) over all records; run once a day from cron."""
+    from collections import Counter
     from datetime import date
 
     from server.rules.service import run_daily
 
     decisions = run_daily(date.fromisoformat(on) if on else None)
-    for decision in decisions:
-        click.echo(f"{decision.ruleset}.{decision.rule}  记录 {decision.record_id}：{decision.explanation}")
+    for decision in decisions if verbose else []:
+        click.echo(f"{decision.ruleset}.{decision.rule}：{decision.explanation}")
+    for (ruleset, rule), count in sorted(Counter((d.ruleset, d.rule) for d in decisions).items()):
+        click.echo(f"{ruleset}.{rule}：{count} 项")
     click.echo(f"共作出 {len(decisions)} 项决定")
 
 

@@ -184,9 +184,9 @@ def test_overdue_listing_vetoed_by_the_daily_tick(county):
     _save(county, KEY_AREA)  # deadline 2026-11-10, not accepted
     runner = county.application.test_cli_runner()
     on_time = runner.invoke(args=["rules", "tick", "--date", "2026-11-10"])
-    assert on_time.exit_code == 0 and "共作出 0 项决定" in on_time.output
+    assert on_time.exit_code == 0 and "deadline_passed" not in on_time.output
     late = runner.invoke(args=["rules", "tick", "--date", "2026-11-11"])
-    assert "deadline_passed" in late.output and "共作出 1 项决定" in late.output
+    assert "overdue.deadline_passed：1 项" in late.output
     with county.application.app_context():
         assert db.session.scalars(sa.select(Veto)).one().year == 2026
 
@@ -217,3 +217,33 @@ def test_simulate_a_draft_configuration_against_records(county, config_copy, tmp
     result = county.application.test_cli_runner().invoke(args=["rules", "simulate", "--config", str(draft)])
     assert result.exit_code == 0, result.output
     assert "acceptance：extension → accepted" in result.output and "共 1 条记录的决定会改变" in result.output
+
+
+def _officer(village: str, n: int) -> dict:
+    return {"name": f"信息员{n}", "gender": "male", "id_number": f"13990119800101{n:03d}X", "phone": f"1393112{n:04d}",
+            "quota_category": "village", "village_code": village, "appointed_date": "2026-05-01", "status": "active"}
+
+
+def test_officer_coverage_boundary_two_versus_three(county):
+    from server.rules.models import Notification
+
+    village = "139901101201"
+    for n in range(2):
+        assert county.post("/api/v1/forms/officer_roster/records", json=_officer(village, n)).status_code == 201
+    runner = county.application.test_cli_runner()
+    first = runner.invoke(args=["rules", "tick", "--date", "2026-06-01"])
+    assert first.exit_code == 0, first.output
+    with county.application.app_context():
+        from server.org.service import unit_by_code
+
+        unit = unit_by_code(village)
+        note = db.session.scalars(sa.select(Notification).where(Notification.unit_id == unit.id)).one()
+        assert "缺 1 名" in note.message and "现有 2 名" in note.message
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(Decision))
+    assert county.post("/api/v1/forms/officer_roster/records", json=_officer(village, 2)).status_code == 201
+    runner.invoke(args=["rules", "tick", "--date", "2026-06-02"])
+    with county.application.app_context():
+        gaps = db.session.scalars(sa.select(Decision).where(Decision.rule == "gap")).all()
+        assert not any(d.facts["unit_code"] == village and d.facts["officers"] == 3 for d in gaps)
+        # units whose facts did not change were not decided again
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Decision)) == before

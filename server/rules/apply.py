@@ -72,9 +72,12 @@ def _upsert(model: type, key: str, **values: Any) -> None:
             setattr(row, name, value)
 
 
-def perform(action: Mapping[str, Any], key: str, decision: Decision, data: dict[str, Any], today: date) -> None:
+def perform(action: Mapping[str, Any], key: str, decision: Decision, data: dict[str, Any] | None,
+            today: date) -> None:
     """Carry out one resolved action; record-field changes go into ``data`` (saved by the caller)."""
     do, common = action["do"], {"record_id": decision.record_id, "decision_id": decision.id}
+    if data is None and do in ("set_field", "assign_responsibility", "route_to"):
+        raise ActionFailed(f"动作 {do} 需要一条记录，这条规则的事实不是记录")
     if do == "set_field":
         set_pointer(data, action["field"], action["value"])
     elif do == "assign_responsibility":

@@ -26,6 +26,7 @@ class FactProvider:
     schema: dict[str, Any]
     build: Callable[[Mapping[str, Any], "FactContext"], dict[str, Any]]
     area_code: Callable[[Mapping[str, Any]], str | None] = lambda data: None  # where the matter is
+    subject: str = "record"  # "record": one fact per record of ``form``; "org_unit": one per org unit
 
     @property
     def attributes(self) -> set[str]:
@@ -133,7 +134,29 @@ def _security_problem(data: Mapping[str, Any], ctx: FactContext) -> dict[str, An
     }
 
 
+COVERAGE_KINDS = {"village": "officers_per_village", "community": "officers_per_community",
+                  "unit_branch": "officers_per_unit", "police_station": "officers_per_unit",
+                  "dept_office": "officers_per_unit"}
+
+
+def _officer_coverage(data: Mapping[str, Any], ctx: FactContext) -> dict[str, Any]:
+    """``data`` is ``{"unit": {code, name, kind, township}, "officers": n}`` (built by the service)."""
+    unit = data["unit"]
+    quota = int(ctx.parameters.get(COVERAGE_KINDS.get(unit["kind"], ""), 0))
+    return {"unit_code": unit["code"], "unit_name": unit["name"], "unit_kind": unit["kind"],
+            "township_code": unit.get("township"), "officers": data["officers"], "quota": quota,
+            "gap": max(quota - data["officers"], 0)}
+
+
 PROVIDERS: dict[str, FactProvider] = {p.name: p for p in (
+    FactProvider(
+        name="officer_coverage", title="治安信息员配备", events=("daily",), form=None, subject="org_unit",
+        schema={"type": "object", "properties": {
+            "unit_code": STRING, "unit_name": STRING, "unit_kind": STRING, "township_code": STRING,
+            "officers": INTEGER, "quota": INTEGER, "gap": INTEGER,
+        }},
+        build=_officer_coverage,
+    ),
     FactProvider(
         name="security_problem", title="群众反映治安问题", events=("record_saved",), form="security_problem",
         schema={"type": "object", "properties": {

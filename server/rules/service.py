@@ -122,7 +122,9 @@ def on_record_saved(record: Record, user: User | None) -> list[Decision]:
     return apply_outcomes(rules, record, outcomes, user)
 
 
-def apply_outcomes(rules: RulesSpec, record: Record, outcomes: list[Outcome], user: User | None) -> list[Decision]:
+def apply_outcomes(rules: RulesSpec, record: Record | None, outcomes: list[Outcome],
+                   user: User | None) -> list[Decision]:
+    """Apply what fired (``record`` is None for facts about org units) in one transaction."""
     params = {n: p.value for n, p in rules.parameters.items()}
     pending = [(o, rule_id) for o in outcomes for rule_id in o.fired if _is_new(o, rule_id, record)]
     if not pending:
@@ -139,18 +141,22 @@ def _apply(record: Record, pending: list[tuple[Outcome, str]], params: dict[str,
            user: User | None) -> list[Decision]:
     from server.records.service import save_rule_changes
 
-    fresh = db.session.get(Record, record.id, populate_existing=True)
-    data = _copy(fresh.data)
+    fresh = db.session.get(Record, record.id, populate_existing=True) if record is not None else None
+    data = _copy(fresh.data) if fresh is not None else None
     decisions = []
     for outcome, rule_id in pending:
         decision = _decision(outcome, rule_id, fresh, params, user, "applied")
         for index, action in enumerate(decision.actions):
-            key = f"{outcome.ruleset.id}:{rule_id}:{fresh.id}:{index}"
+            key = f"{outcome.ruleset.id}:{rule_id}:{_subject(fresh, outcome)}:{index}"
             perform(action, key, decision, data, today())
         decisions.append(decision)
-    if data != fresh.data:
+    if fresh is not None and data != fresh.data:
         save_rule_changes(fresh, data, user, [d.id for d in decisions])
     return decisions
+
+
+def _subject(record: Record | None, outcome: Outcome) -> str:
+    return str(record.id) if record is not None else f"unit:{outcome.fact.get('unit_code')}"
 
 
 def _copy(data: dict[str, Any]) -> dict[str, Any]:
@@ -159,11 +165,11 @@ def _copy(data: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(data)
 
 
-def _decision(outcome: Outcome, rule_id: str, record: Record, params: dict[str, Any], user: User | None,
+def _decision(outcome: Outcome, rule_id: str, record: Record | None, params: dict[str, Any], user: User | None,
               status: str, error: str = "") -> Decision:
     rule = outcome.ruleset.rules[rule_id]
     decision = Decision(ruleset=outcome.ruleset.id, ruleset_version=outcome.version, rule=rule_id,
-                        title=rule["title"], record_id=record.id, facts=outcome.fact,
+                        title=rule["title"], record_id=record.id if record else None, facts=outcome.fact,
                         actions=[resolve(a, outcome.fact) for a in rule["actions"]],
                         explanation=render(rule["explain"], outcome.fact, params), outcome=status, error=error,
                         user_id=user.id if user else None)
@@ -172,12 +178,14 @@ def _decision(outcome: Outcome, rule_id: str, record: Record, params: dict[str, 
     return decision
 
 
-def _is_new(outcome: Outcome, rule_id: str, record: Record) -> bool:
+def _is_new(outcome: Outcome, rule_id: str, record: Record | None) -> bool:
     """Skip a firing that repeats the last applied one: same rule, same record, and the same values of
     the attributes the rule looks at (its condition and explanation). Other attributes, such as a
     field this very rule set, do not make a firing new."""
+    same = (Decision.record_id == record.id if record is not None else
+            (Decision.record_id.is_(None)) & (Decision.facts["unit_code"].as_string() == outcome.fact.get("unit_code")))
     last = db.session.scalar(select(Decision).where(
-        Decision.ruleset == outcome.ruleset.id, Decision.rule == rule_id, Decision.record_id == record.id,
+        Decision.ruleset == outcome.ruleset.id, Decision.rule == rule_id, same,
         Decision.outcome == "applied").order_by(Decision.id.desc()).limit(1))
     if last is None:
         return True
@@ -228,10 +236,49 @@ def run_daily(on: date | None = None) -> list[Decision]:
     rules = current_app.extensions["registry"].live.rules
     applied: list[Decision] = []
     for ruleset in rulesets_for(rules, "daily", None):
-        form_id = PROVIDERS[ruleset.facts].form
-        for record in list(db.session.scalars(select(Record).where(Record.form_id == form_id).order_by(Record.id))):
+        provider = PROVIDERS[ruleset.facts]
+        if provider.subject == "org_unit":
+            for fact in unit_facts(rules, ruleset, on):
+                result = ENGINE.evaluate(ruleset.id, fact)
+                outcome = Outcome(ruleset=ruleset, version=result.version, fact=fact, fired=list(result.fired))
+                applied += apply_outcomes(rules, None, [outcome], None)
+            continue
+        for record in list(db.session.scalars(select(Record).where(Record.form_id == provider.form).order_by(Record.id))):
             applied += apply_outcomes(rules, record, [evaluate(rules, ruleset, record, on)], None)
     return applied
+
+
+def unit_facts(rules: RulesSpec, ruleset: RulesetSpec, on: date | None = None) -> list[dict[str, Any]]:
+    """One normalised fact per org unit that has an information-officer quota."""
+    from server.org.models import OrgUnit
+    from server.rules.facts import COVERAGE_KINDS
+
+    provider = PROVIDERS[ruleset.facts]
+    params = {n: p.value for n, p in rules.parameters.items()}
+    counts = officer_counts()
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.is_active.is_(True), OrgUnit.kind.in_(list(COVERAGE_KINDS)))
+                               .order_by(OrgUnit.id))
+    parents = {u.id: u.code for u in db.session.scalars(select(OrgUnit).where(OrgUnit.kind.in_(("township", "subdistrict"))))}
+    facts = []
+    for unit in units:
+        ctx = FactContext(today=on or today(), parameters=params, unit_code=unit.code, unit_kind=unit.kind)
+        data = {"unit": {"code": unit.code, "name": unit.name, "kind": unit.kind,
+                         "township": parents.get(unit.parent_id or -1) or parents.get(unit.serves_id or -1)},
+                "officers": counts.get(unit.code, 0)}
+        facts.append(normalise_fact(provider.schema, provider.build(data, ctx)))
+    return facts
+
+
+def officer_counts() -> dict[str, int]:
+    """Active information officers per unit code, from the 信息员花名册 records."""
+    counts: dict[str, int] = {}
+    for data in db.session.scalars(select(Record.data).where(Record.form_id == "officer_roster")):
+        if data.get("status") != "active":
+            continue
+        code = data.get("village_code") or data.get("community_code") or data.get("unit_code")
+        if code:
+            counts[code] = counts.get(code, 0) + 1
+    return counts
 
 
 @dataclass
