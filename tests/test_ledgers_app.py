@@ -30,7 +30,7 @@ def test_every_ledger_page_renders_in_the_app(make_app):
     with app.app_context():
         from server.auth.service import create_user
 
-        session_id = create_user("clerk", "password-1", role="township_staff", org_code="139901001000").get_id()
+        session_id = create_user("clerk", "password-1", role="county_staff", org_code="139901000000").get_id()
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = session_id

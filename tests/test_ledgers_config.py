@@ -20,7 +20,7 @@ FORMS_DIR = Path(__file__).resolve().parent.parent / "config" / "forms"
 
 LEDGERS = [
     "visit_register", "visit_transfer", "security_problem", "joint_meeting", "assessment", "dispute",
-    "supervision", "follow_up", "officer_report", "officer_roster", "key_area",
+    "supervision", "follow_up", "officer_report", "officer_roster", "key_area", "monthly_inspection",
 ]
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -37,6 +37,15 @@ def validator(form_id: str) -> jsonschema.Draft202012Validator:
 # ----------------------------------------------------------------------------------- sample records
 
 SAMPLES: dict[str, dict[str, Any]] = {
+    "monthly_inspection": {
+        "report_month": "2026-05",
+        "inspecting_unit": "GA",
+        "inspectors": "王建军、李明",
+        "key_areas": "东岗村废弃砖厂周边",
+        "findings": [{"place": "东岗村网吧", "problem": "未落实实名登记", "suggestion": "责令限期整改"}],
+        "previous_followup": "上月发现的 2 处隐患均已整改。",
+        "signed_by": "张局长",
+    },
     "visit_register": {
         "received_at": "2026-05-06T09:00:00+08:00",
         "source": "visit",
@@ -379,6 +388,8 @@ def _both(*changes: Callable[[dict], None]) -> Callable[[dict], None]:
 
 # (form id, what is wrong, change, expected JSON path, expected keyword, expected text in the message)
 INVALID = [
+    ("monthly_inspection", "month written as 2026年5月", _set(("report_month",), "2026年5月"), "$.report_month",
+     "pattern", "2026"),
     ("visit_register", "转办 without 承办单位", _drop(("handling_unit",)), "$", "required", "handling_unit"),
     ("visit_register", "集体访 with one visitor", _set(("visitor_count",), 1), "$.visitor_count", "minimum", "2"),
     ("visit_register", "承办单位 kept after 当场答复",
@@ -529,7 +540,7 @@ def test_list_and_filters_name_real_fields(form_id):
     for name in ui["filters"]:
         field = _resolve(schema, name)
         assert field is not None, name
-        assert "oneOf" in field or field.get("format") in ("date", "date-time"), name
+        assert "oneOf" in field or "org" in field.get("x-ui", {}) or field.get("format") in ("date", "date-time"), name
 
 
 def test_menu_order_and_number_patterns():

@@ -247,3 +247,29 @@ def test_officer_coverage_boundary_two_versus_three(county):
         assert not any(d.facts["unit_code"] == village and d.facts["officers"] == 3 for d in gaps)
         # units whose facts did not change were not decided again
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Decision)) == before
+
+
+def test_monthly_report_chased_after_the_due_day(county):
+    runner = county.application.test_cli_runner()
+    with county.application.app_context():
+        from server.auth.service import create_token, create_user
+        from server.org.service import unit_by_code
+
+        create_user("gaj", "password-1", role="department_staff", org_code="GA")
+        police_token = create_token("gaj")
+        bureau = unit_by_code("GA")
+
+    def tasks_for_bureau() -> list[str]:
+        with county.application.app_context():
+            return [t.title for t in db.session.scalars(sa.select(Task).where(Task.assignee_unit_id == bureau.id))]
+
+    assert "monthly_report.missing" not in runner.invoke(args=["rules", "tick", "--date", "2026-06-05"]).output
+    assert tasks_for_bureau() == []
+    assert "monthly_report.missing" in runner.invoke(args=["rules", "tick", "--date", "2026-06-06"]).output
+    assert tasks_for_bureau() == ["报送 2026-05 月度检查报告（已逾期）"]
+    report = {"report_month": "2026-06", "inspecting_unit": "GA", "inspectors": "王警官"}
+    posted = county.application.test_client().post("/api/v1/forms/monthly_inspection/records", json=report,
+                                                   headers={"Authorization": f"Bearer {police_token}"})
+    assert posted.status_code == 201, posted.get_json()
+    runner.invoke(args=["rules", "tick", "--date", "2026-07-05"])
+    assert len(tasks_for_bureau()) == 1  # June's report came in time: nothing new for July

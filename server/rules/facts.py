@@ -27,6 +27,7 @@ class FactProvider:
     build: Callable[[Mapping[str, Any], "FactContext"], dict[str, Any]]
     area_code: Callable[[Mapping[str, Any]], str | None] = lambda data: None  # where the matter is
     subject: str = "record"  # "record": one fact per record of ``form``; "org_unit": one per org unit
+    unit_kinds: tuple[str, ...] = ()  # for "org_unit": the kinds of unit it is about
 
     @property
     def attributes(self) -> set[str]:
@@ -148,9 +149,31 @@ def _officer_coverage(data: Mapping[str, Any], ctx: FactContext) -> dict[str, An
             "gap": max(quota - data["officers"], 0)}
 
 
+def _previous_month(today: date) -> str:
+    first = today.replace(day=1)
+    return f"{first.year - 1}-12" if first.month == 1 else f"{first.year}-{first.month - 1:02d}"
+
+
+def _monthly_report(data: Mapping[str, Any], ctx: FactContext) -> dict[str, Any]:
+    """``data``: ``{"unit": {...}, "reported_months": {unit code: {"2026-05", ...}}}``."""
+    unit, month = data["unit"], _previous_month(ctx.today)
+    return {"unit_code": unit["code"], "unit_name": unit["name"], "report_month": month,
+            "reported": month in data["reported_months"].get(unit["code"], set()), "day_of_month": ctx.today.day}
+
+
 PROVIDERS: dict[str, FactProvider] = {p.name: p for p in (
     FactProvider(
+        name="monthly_report", title="县直部门月报", events=("daily",), form=None, subject="org_unit",
+        unit_kinds=("county_unit",),
+        schema={"type": "object", "properties": {
+            "unit_code": STRING, "unit_name": STRING, "report_month": STRING, "reported": BOOLEAN,
+            "day_of_month": INTEGER,
+        }},
+        build=_monthly_report,
+    ),
+    FactProvider(
         name="officer_coverage", title="治安信息员配备", events=("daily",), form=None, subject="org_unit",
+        unit_kinds=tuple(COVERAGE_KINDS),
         schema={"type": "object", "properties": {
             "unit_code": STRING, "unit_name": STRING, "unit_kind": STRING, "township_code": STRING,
             "officers": INTEGER, "quota": INTEGER, "gap": INTEGER,

@@ -156,7 +156,10 @@ def _apply(record: Record, pending: list[tuple[Outcome, str]], params: dict[str,
 
 
 def _subject(record: Record | None, outcome: Outcome) -> str:
-    return str(record.id) if record is not None else f"unit:{outcome.fact.get('unit_code')}"
+    """What an effect is about: the record, or the unit (and the month, for monthly matters)."""
+    if record is not None:
+        return str(record.id)
+    return ":".join(str(p) for p in ("unit", outcome.fact.get("unit_code"), outcome.fact.get("report_month")) if p)
 
 
 def _copy(data: dict[str, Any]) -> dict[str, Any]:
@@ -249,24 +252,33 @@ def run_daily(on: date | None = None) -> list[Decision]:
 
 
 def unit_facts(rules: RulesSpec, ruleset: RulesetSpec, on: date | None = None) -> list[dict[str, Any]]:
-    """One normalised fact per org unit that has an information-officer quota."""
+    """One normalised fact per active org unit of the kinds the provider is about."""
     from server.org.models import OrgUnit
-    from server.rules.facts import COVERAGE_KINDS
 
     provider = PROVIDERS[ruleset.facts]
     params = {n: p.value for n, p in rules.parameters.items()}
-    counts = officer_counts()
-    units = db.session.scalars(select(OrgUnit).where(OrgUnit.is_active.is_(True), OrgUnit.kind.in_(list(COVERAGE_KINDS)))
-                               .order_by(OrgUnit.id))
+    inputs = {"officers": officer_counts() if provider.name == "officer_coverage" else {},
+              "reported_months": reported_months() if provider.name == "monthly_report" else {}}
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.is_active.is_(True),
+                                                     OrgUnit.kind.in_(list(provider.unit_kinds))).order_by(OrgUnit.id))
     parents = {u.id: u.code for u in db.session.scalars(select(OrgUnit).where(OrgUnit.kind.in_(("township", "subdistrict"))))}
     facts = []
     for unit in units:
         ctx = FactContext(today=on or today(), parameters=params, unit_code=unit.code, unit_kind=unit.kind)
         data = {"unit": {"code": unit.code, "name": unit.name, "kind": unit.kind,
                          "township": parents.get(unit.parent_id or -1) or parents.get(unit.serves_id or -1)},
-                "officers": counts.get(unit.code, 0)}
+                "officers": inputs["officers"].get(unit.code, 0), "reported_months": inputs["reported_months"]}
         facts.append(normalise_fact(provider.schema, provider.build(data, ctx)))
     return facts
+
+
+def reported_months() -> dict[str, set[str]]:
+    """Months each county unit has filed its monthly inspection report for (县直部门月度检查报告)."""
+    months: dict[str, set[str]] = {}
+    for data in db.session.scalars(select(Record.data).where(Record.form_id == "monthly_inspection")):
+        if data.get("inspecting_unit") and data.get("report_month"):
+            months.setdefault(data["inspecting_unit"], set()).add(data["report_month"])
+    return months
 
 
 def officer_counts() -> dict[str, int]:
