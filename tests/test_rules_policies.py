@@ -273,3 +273,20 @@ def test_monthly_report_chased_after_the_due_day(county):
     assert posted.status_code == 201, posted.get_json()
     runner.invoke(args=["rules", "tick", "--date", "2026-07-05"])
     assert len(tasks_for_bureau()) == 1  # June's report came in time: nothing new for July
+
+
+def test_relevant_department_heads_are_direct_responsible(county):
+    record = _save(county, dict(KEY_AREA, problems={"categories": ["campus_surroundings"], "description": "校门口摊点"}))
+    people = county.get(f"/api/v1/records/{record['id']}").get_json()["data"]["responsibility"]["direct_responsible"]
+    assert [p["unit"] for p in people] == ["河口派出所", "县教育局"]
+
+
+def test_ineligibility_ends_on_delisting(county):
+    record = _save(county, KEY_AREA)
+    data = county.get(f"/api/v1/records/{record['id']}").get_json()
+    delisted = dict(data["data"], delisting={"delisted_date": "2026-10-01"})
+    assert county.put(f"/api/v1/records/{record['id']}", json=delisted,
+                      headers={"If-Match": str(data["version"])}).status_code == 200
+    with county.application.app_context():
+        row = db.session.scalars(sa.select(AwardIneligibility)).one()
+        assert (str(row.from_date), str(row.until_date)) == ("2026-05-10", "2026-10-01")

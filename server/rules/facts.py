@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable, Mapping
 
+# The 突出治安问题类别 of the key-area ledger: each becomes a boolean attribute ``category_<id>``.
+PROBLEM_CATEGORIES = ("porn_gambling_drugs", "theft_robbery", "gang_clue", "public_order_chaos", "safety_hazard",
+                      "campus_surroundings", "rental_floating_population", "other")
 NUMBER = {"type": ["number", "null"]}
 INTEGER = {"type": ["integer", "null"]}
 STRING = {"type": ["string", "null"]}
@@ -119,6 +122,8 @@ def _key_area(data: Mapping[str, Any], ctx: FactContext) -> dict[str, Any]:
         "conclusion": _get(data, "acceptance", "conclusion"),
         "accepted": _get(data, "acceptance", "conclusion") == "passed",
         "delisted": bool(_get(data, "delisting", "delisted_date")),
+        "delisted_date": _get(data, "delisting", "delisted_date"),
+        **{f"category_{c}": c in (_get(data, "problems", "categories") or []) for c in PROBLEM_CATEGORIES},
         "recurrence": bool(_get(data, "consolidation", "recurrence")),
         "days_since_delisting": _days(_get(data, "delisting", "delisted_date"), ctx.today),
     }
@@ -197,7 +202,8 @@ PROVIDERS: dict[str, FactProvider] = {p.name: p for p in (
             "listed_date": STRING, "days_listed": INTEGER, "days_to_deadline": INTEGER, "overdue_days": INTEGER,
             "listed_year": INTEGER, "deadline_year": INTEGER,
             "acceptance_held": BOOLEAN, "satisfaction_rate": NUMBER, "valid_votes": INTEGER,
-            "conclusion": STRING, "accepted": BOOLEAN, "delisted": BOOLEAN, "recurrence": BOOLEAN, "days_since_delisting": INTEGER,
+            "conclusion": STRING, "accepted": BOOLEAN, "delisted": BOOLEAN, "delisted_date": STRING,
+            **{f"category_{c}": BOOLEAN for c in PROBLEM_CATEGORIES}, "recurrence": BOOLEAN, "days_since_delisting": INTEGER,
         }},
         build=_key_area,
         area_code=lambda data: data.get("township_code"),
