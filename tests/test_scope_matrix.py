@@ -168,3 +168,46 @@ def test_org_field_routes_the_record_to_its_unit(app, records):
     bad = _api(app, "clerk").post("/api/v1/forms/transfer/records",
                                   json={"incident": records["town_a"].number, "unit": "999901001000"})
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["pointer"] == "/unit"
+
+
+def test_routed_unit_can_save_despite_a_reference_it_cannot_see(app, records):
+    created = _api(app, "clerk").post("/api/v1/forms/transfer/records",
+                                      json={"incident": records["town_a"].number, "unit": "SF"}).get_json()
+    justice = _api(app, "justice")
+    assert justice.get(f"/api/v1/records/{records['town_a'].id}").status_code == 404
+    saved = justice.put(f"/api/v1/records/{created['id']}",
+                        json={"incident": records["town_a"].number, "unit": "SF", "note": "已受理"},
+                        headers={"If-Match": str(created["version"])})
+    assert saved.status_code == 200, saved.get_json()
+    changed = justice.put(f"/api/v1/records/{created['id']}",
+                          json={"incident": records["town_b"].number, "unit": "SF", "note": "已受理"},
+                          headers={"If-Match": "2"})
+    assert changed.status_code == 422  # a new reference must still be one the user may refer to
+
+
+def test_correcting_a_routing_field_withdraws_the_record(app, records):
+    created = _api(app, "clerk").post("/api/v1/forms/transfer/records",
+                                      json={"incident": records["town_a"].number, "unit": "GA-PCS01"}).get_json()
+    assert _api(app, "police").get(f"/api/v1/records/{created['id']}").status_code == 200
+    fixed = _api(app, "clerk").put(f"/api/v1/records/{created['id']}",
+                                   json={"incident": records["town_a"].number, "unit": "SF"},
+                                   headers={"If-Match": "1"})
+    assert fixed.status_code == 200
+    assert _api(app, "police").get(f"/api/v1/records/{created['id']}").status_code == 404
+    assert _api(app, "justice").get(f"/api/v1/records/{created['id']}").status_code == 200
+
+
+def test_officer_may_refer_to_records_of_their_own_village(app, records):
+    from server.auth.service import create_user
+
+    create_user("villager", "password-1", role="township_staff", org_code="999901001201")
+    roster_like = service.create_record("incident", dict(BASE, summary="村里的记录"), user_named("villager"))
+    officer = _api(app, "officer")
+    ok = officer.post("/api/v1/forms/incident/records", json=dict(BASE, summary="x"))
+    assert ok.status_code == 201
+    from server.records.scope import reference_scope
+    from server.records.models import Record
+    import sqlalchemy as sa
+
+    visible = db.session.scalars(sa.select(Record.number).where(reference_scope(user_named("officer")))).all()
+    assert roster_like.number in visible and records["town_b"].number not in visible

@@ -278,3 +278,11 @@ def test_key_area_township_code_placeholder_is_a_township_code():
     township = schema["properties"]["township_code"]
     code = township["x-ui"]["placeholder"].removeprefix("例如 ")
     assert re.fullmatch(township["pattern"], code) and code.endswith("000")  # 乡镇级后3位为000
+
+
+def test_login_refuses_backslash_redirects(anon):
+    page = anon.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = anon.post("/login?next=/\\evil.example", data={"csrf_token": token, "username": "clerk",
+                                                              "password": "password-1"})
+    assert response.headers["Location"] == "/"

@@ -25,7 +25,7 @@ from server.org.service import unit_by_code
 from server.records.diff import json_diff
 from server.records.models import AuditEntry, Record, RecordRoute
 from server.records.numbering import assign_number
-from server.records.scope import record_scope
+from server.records.scope import record_scope, reference_scope
 from server.specs.model import FormSpec
 from server.timeutil import local_year, utcnow
 
@@ -36,10 +36,12 @@ def registry():  # type: ignore[no-untyped-def]
     return current_app.extensions["registry"]
 
 
-def check(form: FormSpec, data: Any, user: User) -> None:
+def check(form: FormSpec, data: Any, user: User, previous: dict[str, Any] | None = None) -> None:
     """Raise ValidationFailed with every field error: schema first, then references to records.
 
-    A reference must name a record the user may see: an out-of-scope number reads as unknown.
+    A new or changed reference must name a record the user may refer to (an out-of-scope number reads
+    as unknown); references already stored are not re-judged, so a unit a record was routed to can
+    save it even when the record it points to was never routed there.
     """
     model = build_form(form)
     if not isinstance(data, dict):
@@ -47,14 +49,26 @@ def check(form: FormSpec, data: Any, user: User) -> None:
     errors = validate(model, data)
     failed = {e.pointer for e in errors}
     for pointer, target, value in ref_values(model, data):
-        if pointer in failed:
+        if pointer in failed or (previous is not None and _value_at(previous, pointer) == value):
             continue
         exists = db.session.scalar(select(Record.id).where(
-            Record.form_id == target, Record.number == value, record_scope(user)))
+            Record.form_id == target, Record.number == value, reference_scope(user)))
         if exists is None:
             errors.append(FieldError(pointer, _ref_message(form, pointer, target, value)))
     if errors:
         raise ValidationFailed(errors)
+
+
+def _value_at(data: Any, pointer: str) -> Any:
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(data, list) and token.isdigit() and int(token) < len(data):
+            data = data[int(token)]
+        elif isinstance(data, dict):
+            data = data.get(token)
+        else:
+            return None
+    return data
 
 
 def _ref_message(form: FormSpec, pointer: str, target: str, value: str) -> str:
@@ -100,7 +114,7 @@ def update_record(record_id: int, data: Any, user: User, expected_version: int) 
     require(user, "update", form)
     if record.version != expected_version:
         raise Conflict(current_version=record.version, expected_version=expected_version)
-    check(form, data, user)
+    check(form, data, user, previous=record.data)
     changes = json_diff(record.data, data)
     if not changes and record.form_version == form.version:
         return record
@@ -151,6 +165,7 @@ def save_rule_changes(record: Record, data: dict[str, Any], user: User | None, d
         raise ActionFailed("；".join(f"{e.pointer} {e.message}" for e in errors))
     changes = json_diff(record.data, data)
     record.data = data
+    record.form_version = form.version
     record.search_text = _search_text(form, record.number, data)
     record.updated_at = utcnow()
     db.session.flush()
@@ -232,9 +247,24 @@ def _add_route(record: Record, unit: OrgUnit, source: str, user: User | None) ->
 
 
 def _route_by_fields(form: FormSpec, record: Record, user: User) -> None:
-    """Route the record to every unit named in the form's routing org fields (within the save)."""
+    """Make the record's field routes match its routing org fields (within the save).
+
+    Units named now are routed to; a unit a field no longer names loses the route that field gave it
+    (routes from rules stay), so correcting a mistaken unit also withdraws the record from it.
+    """
+    wanted: dict[int, str] = {}
     for pointer in route_fields(form.schema):
         for code in values_at(record.data, pointer):
             unit = unit_by_code(code)
-            if unit is not None and db.session.get(RecordRoute, (record.id, unit.id)) is None:
-                _add_route(record, unit, f"field:{pointer}", user)
+            if unit is not None:
+                wanted.setdefault(unit.id, f"field:{pointer}")
+                if db.session.get(RecordRoute, (record.id, unit.id)) is None:
+                    _add_route(record, unit, f"field:{pointer}", user)
+    stale = db.session.scalars(select(RecordRoute).where(
+        RecordRoute.record_id == record.id, RecordRoute.source.startswith("field:")))
+    for route in stale:
+        if route.org_unit_id not in wanted:
+            db.session.delete(route)
+            log_event("unroute", "record", object_id=record.id, user_id=user.id, subject=record.number,
+                      detail=f"单位 {route.org_unit_id}（{route.source}）", form_id=record.form_id,
+                      record_version=record.version)

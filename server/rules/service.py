@@ -39,6 +39,7 @@ class Outcome:
     version: str
     fact: dict[str, Any]
     fired: list[str] = field(default_factory=list)
+    record_version: int | None = None  # the record version the fact was taken from
 
 
 def compile_rules(rules: RulesSpec, version: str) -> None:
@@ -58,7 +59,8 @@ def today() -> date:
 def evaluate(rules: RulesSpec, ruleset: RulesetSpec, record: Record, on: date | None = None) -> Outcome:
     fact = normalise_fact(PROVIDERS[ruleset.facts].schema, record_fact(rules, ruleset, record, on))
     result = ENGINE.evaluate(ruleset.id, fact)
-    return Outcome(ruleset=ruleset, version=result.version, fact=fact, fired=list(result.fired))
+    return Outcome(ruleset=ruleset, version=result.version, fact=fact, fired=list(result.fired),
+                   record_version=record.version)
 
 
 def area_units(code: str | None, fallback: Any, record: Record, params: dict[str, Any]) -> AreaUnits:
@@ -132,16 +134,22 @@ def apply_outcomes(rules: RulesSpec, record: Record | None, outcomes: list[Outco
     try:
         with write_transaction():
             return _apply(record, pending, params, user)
-    except ActionFailed as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure is stored as such; nothing half-applied
+        if not isinstance(exc, ActionFailed):
+            log.exception("规则决定执行失败")
         with write_transaction():
-            return [_decision(o, rule_id, record, params, user, "failed", str(exc)) for o, rule_id in pending]
+            return [_decision(o, rule_id, record, params, user, "failed", str(exc) or type(exc).__name__)
+                    for o, rule_id in pending]
 
 
 def _apply(record: Record, pending: list[tuple[Outcome, str]], params: dict[str, Any],
            user: User | None) -> list[Decision]:
     from server.records.service import save_rule_changes
 
-    fresh = db.session.get(Record, record.id, populate_existing=True) if record is not None else None
+    fresh = (db.session.get(Record, record.id, populate_existing=True, with_for_update=True)
+             if record is not None else None)
+    if fresh is not None and any(o.record_version not in (None, fresh.version) for o, _ in pending):
+        return []  # saved again since these facts were taken: that save runs the rules on its own data
     data = _copy(fresh.data) if fresh is not None else None
     decisions = []
     for outcome, rule_id in pending:

@@ -79,7 +79,7 @@ class Registry:
             for form in config.forms.values():
                 if _publish_form(form, published_by):
                     changed.append(form.id)
-            state = db.session.get(ConfigState, 1)
+            state = db.session.get(ConfigState, 1, with_for_update=True, populate_existing=True)  # publishers queue here
             if state is None:
                 state = ConfigState(id=1, seq=0, digest="", form_ids=[])
                 db.session.add(state)
@@ -175,7 +175,9 @@ class Registry:
             ).first()
             if row is None:
                 raise NotFound(f"{form_id}@{seq}")
-            self._history[key] = _spec_of(row, self._org)
+            spec = _spec_of(row, self._org)
+            self._history[key] = spec
+            return spec
         return self._history[key]
 
     def _stamp(self) -> tuple[tuple[str, float], ...]:
