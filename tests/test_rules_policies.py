@@ -290,3 +290,24 @@ def test_ineligibility_ends_on_delisting(county):
     with county.application.app_context():
         row = db.session.scalars(sa.select(AwardIneligibility)).one()
         assert (str(row.from_date), str(row.until_date)) == ("2026-05-10", "2026-10-01")
+
+
+def test_a_request_holding_the_old_rules_finishes_on_them_after_a_reload(county, config_copy):
+    from server.rules.engine import ENGINE
+    from server.rules.service import simulate
+
+    app = county.application
+    facts = {"acceptance_held": True, "satisfaction_rate": 87.0, "valid_votes": 10}
+    with app.app_context():
+        old = app.extensions["registry"].live.rules
+    params = config_copy / "rules" / "parameters.json"
+    for threshold in (85, 80):
+        doc = json.loads(params.read_text())
+        doc["parameters"]["satisfaction_threshold"]["value"] = threshold
+        params.write_text(json.dumps(doc, ensure_ascii=False))
+        assert app.test_cli_runner().invoke(args=["config", "reload"]).exit_code == 0
+        if threshold == 85:
+            with app.app_context():  # one reload later, the old version still answers as before
+                assert [d["rule"] for d in simulate(old, old.rulesets["acceptance"], facts)] == ["extension"]
+    assert not any(name.endswith(f".{old.tag}") for name in ENGINE.loaded())  # two reloads later: freed
+    assert _simulate(county, "acceptance", facts) == ["accepted"]

@@ -42,14 +42,33 @@ class Outcome:
     record_version: int | None = None  # the record version the fact was taken from
 
 
+_GENERATIONS: list[str] = []  # tags of the rule versions kept compiled: the live one and the one before
+
+
+def engine_name(rules: RulesSpec, ruleset_id: str) -> str:
+    return f"{ruleset_id}.{rules.tag}"
+
+
 def compile_rules(rules: RulesSpec, version: str) -> None:
-    """Load every ruleset into this process's engine (parameters substituted), dropping removed ones."""
+    """Compile every ruleset of ``rules`` beside what is loaded (parameters substituted).
+
+    The previous version stays compiled until the next reload, so a request that still holds it
+    finishes on its own rules; older versions are freed.
+    """
     values = {name: p.value for name, p in rules.parameters.items()}
+    loaded = ENGINE.loaded()
     for ruleset in rules.rulesets.values():
-        conditions = {rule_id: substitute_params(rule["if"], values) for rule_id, rule in ruleset.rules.items()}
-        ENGINE.load(ruleset.id, conditions, version)
-    for name in set(ENGINE.loaded()) - set(rules.rulesets):
-        ENGINE.unload(name)
+        name = engine_name(rules, ruleset.id)
+        if name not in loaded:
+            conditions = {rule_id: substitute_params(rule["if"], values) for rule_id, rule in ruleset.rules.items()}
+            ENGINE.load(name, conditions, version)
+    if rules.tag in _GENERATIONS:
+        _GENERATIONS.remove(rules.tag)
+    _GENERATIONS.append(rules.tag)
+    del _GENERATIONS[:-2]
+    for name in loaded:
+        if "." in name and name.rsplit(".", 1)[1] not in _GENERATIONS:
+            ENGINE.unload(name)
 
 
 def today() -> date:
@@ -58,7 +77,7 @@ def today() -> date:
 
 def evaluate(rules: RulesSpec, ruleset: RulesetSpec, record: Record, on: date | None = None) -> Outcome:
     fact = normalise_fact(PROVIDERS[ruleset.facts].schema, record_fact(rules, ruleset, record, on))
-    result = ENGINE.evaluate(ruleset.id, fact)
+    result = ENGINE.evaluate(engine_name(rules, ruleset.id), fact)
     return Outcome(ruleset=ruleset, version=result.version, fact=fact, fired=list(result.fired),
                    record_version=record.version)
 
@@ -221,7 +240,7 @@ def simulate(rules: RulesSpec, ruleset: RulesetSpec, fact: dict[str, Any]) -> li
     provider = PROVIDERS[ruleset.facts]
     fact = normalise_fact(provider.schema, fact)
     params = {n: p.value for n, p in rules.parameters.items()}
-    result = ENGINE.evaluate(ruleset.id, fact)
+    result = ENGINE.evaluate(engine_name(rules, ruleset.id), fact)
     return [decision_view(ruleset, rule_id, fact, params) for rule_id in result.fired]
 
 
@@ -250,7 +269,7 @@ def run_daily(on: date | None = None) -> list[Decision]:
         provider = PROVIDERS[ruleset.facts]
         if provider.subject == "org_unit":
             for fact in unit_facts(rules, ruleset, on):
-                result = ENGINE.evaluate(ruleset.id, fact)
+                result = ENGINE.evaluate(engine_name(rules, ruleset.id), fact)
                 outcome = Outcome(ruleset=ruleset, version=result.version, fact=fact, fired=list(result.fired))
                 applied += apply_outcomes(rules, None, [outcome], None)
             continue
@@ -333,7 +352,7 @@ def _compare_ruleset(live: RulesSpec, draft: RulesSpec, ruleset_id: str, names: 
     form_id = spec.form or PROVIDERS[spec.facts].form
     changes = []
     for record in db.session.scalars(select(Record).where(Record.form_id == form_id).order_by(Record.id)):
-        before = _fired(live, ruleset_id, ruleset_id, record)
+        before = _fired(live, ruleset_id, engine_name(live, ruleset_id), record)
         after = _fired(draft, ruleset_id, names.get(ruleset_id, ""), record)
         if before != after:
             changes.append(Change(record=record, ruleset=ruleset_id, before=before, after=after))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -89,6 +90,12 @@ class RulesetSpec:
 class RulesSpec:
     parameters: dict[str, ParameterSpec] = field(default_factory=dict)
     rulesets: dict[str, RulesetSpec] = field(default_factory=dict)
+
+    @cached_property
+    def tag(self) -> str:
+        """Content tag: rulesets are compiled under ``<id>.<tag>``, so a request keeps evaluating the
+        version whose rule texts it holds while a reload compiles the next one beside it."""
+        return self.digest[:12]
 
     def to_json(self) -> dict[str, Any]:
         """What is published to the database for the other processes."""
