@@ -18,7 +18,7 @@ from server.db import write_transaction
 from server.auth.permissions import allowed
 from server.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from server.extensions import db
-from server.forms import build_form, ref_values, search_text, validate
+from server.forms import build_form, get_path, ref_values, search_text, validate
 from server.org.fields import route_fields, values_at
 from server.org.models import OrgUnit
 from server.org.service import unit_by_code
@@ -49,7 +49,7 @@ def check(form: FormSpec, data: Any, user: User, previous: dict[str, Any] | None
     errors = validate(model, data)
     failed = {e.pointer for e in errors}
     for pointer, target, value in ref_values(model, data):
-        if pointer in failed or (previous is not None and _value_at(previous, pointer) == value):
+        if pointer in failed or (previous is not None and get_path(previous, pointer) == value):
             continue
         exists = db.session.scalar(select(Record.id).where(
             Record.form_id == target, Record.number == value, reference_scope(user)))
@@ -57,18 +57,6 @@ def check(form: FormSpec, data: Any, user: User, previous: dict[str, Any] | None
             errors.append(FieldError(pointer, _ref_message(form, pointer, target, value)))
     if errors:
         raise ValidationFailed(errors)
-
-
-def _value_at(data: Any, pointer: str) -> Any:
-    for token in pointer.split("/")[1:]:
-        token = token.replace("~1", "/").replace("~0", "~")
-        if isinstance(data, list) and token.isdigit() and int(token) < len(data):
-            data = data[int(token)]
-        elif isinstance(data, dict):
-            data = data.get(token)
-        else:
-            return None
-    return data
 
 
 def _ref_message(form: FormSpec, pointer: str, target: str, value: str) -> str:

@@ -16,6 +16,7 @@ from server.org.models import OrgUnit
 from server.org.service import unit_by_code
 from server.rules.models import Accountability, AwardIneligibility, Decision, Notification, Task, Veto
 from server.extensions import db
+from server.forms.pointers import get_path
 from server.workflow.calendar import add_working_days
 
 
@@ -111,7 +112,7 @@ def _assign(data: dict[str, Any], action: Mapping[str, Any]) -> None:
     holder = unit.posts.get(action["post"])
     if not holder:
         raise ActionFailed(f"{unit.name}没有登记“{action['post']}”岗位的人员")
-    current = get_pointer(data, action["field"])
+    current = get_path(data, action["field"])
     if isinstance(current, list) or (current is None and action["role"] == "direct_responsible"):
         rows = list(current or [])
         if not any(isinstance(r, dict) and r.get("name") == holder and r.get("unit") == unit.name for r in rows):
@@ -122,12 +123,6 @@ def _assign(data: dict[str, Any], action: Mapping[str, Any]) -> None:
         set_pointer(data, action["field"], rows)
     else:
         set_pointer(data, action["field"], holder)
-
-
-def get_pointer(data: Any, pointer: str) -> Any:
-    for token in [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]:
-        data = data.get(token) if isinstance(data, dict) else None
-    return data
 
 
 def set_pointer(data: dict[str, Any], pointer: str, value: Any) -> None:

@@ -6,6 +6,7 @@ and is itself stored as a failed decision, so nothing is half-applied and nothin
 """
 from __future__ import annotations
 
+import copy
 import logging
 import string
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from server.auth.models import User
 from server.db import write_transaction
 from server.extensions import db
+from server.org.models import OrgUnit
 from server.records.models import Record
 from server.rules.apply import ActionFailed, perform, render, resolve
 from server.rules.conditions import condition_attributes, substitute_params
@@ -85,7 +87,6 @@ def evaluate(rules: RulesSpec, ruleset: RulesetSpec, record: Record, on: date | 
 def area_units(code: str | None, fallback: Any, record: Record, params: dict[str, Any]) -> AreaUnits:
     """The township (or unit) a matter belongs to, the offices serving it, and for a key area the
     days since an earlier area of that township with a shared problem was delisted (relisting)."""
-    from server.org.models import OrgUnit
     from server.org.service import unit_by_code
 
     unit = None
@@ -124,9 +125,7 @@ def _relisting_days(record: Record, township_code: str) -> int | None:
     return best
 
 
-def record_unit(record: Record):  # type: ignore[no-untyped-def]
-    from server.org.models import OrgUnit
-
+def record_unit(record: Record) -> OrgUnit | None:
     return db.session.get(OrgUnit, record.org_unit_id)
 
 
@@ -169,7 +168,7 @@ def _apply(record: Record, pending: list[tuple[Outcome, str]], params: dict[str,
              if record is not None else None)
     if fresh is not None and any(o.record_version not in (None, fresh.version) for o, _ in pending):
         return []  # saved again since these facts were taken: that save runs the rules on its own data
-    data = _copy(fresh.data) if fresh is not None else None
+    data = copy.deepcopy(fresh.data) if fresh is not None else None
     decisions = []
     for outcome, rule_id in pending:
         decision = _decision(outcome, rule_id, fresh, params, user, "applied")
@@ -187,12 +186,6 @@ def _subject(record: Record | None, outcome: Outcome) -> str:
     if record is not None:
         return str(record.id)
     return ":".join(str(p) for p in ("unit", outcome.fact.get("unit_code"), outcome.fact.get("report_month")) if p)
-
-
-def _copy(data: dict[str, Any]) -> dict[str, Any]:
-    import copy
-
-    return copy.deepcopy(data)
 
 
 def _decision(outcome: Outcome, rule_id: str, record: Record | None, params: dict[str, Any], user: User | None,
@@ -280,8 +273,6 @@ def run_daily(on: date | None = None) -> list[Decision]:
 
 def unit_facts(rules: RulesSpec, ruleset: RulesetSpec, on: date | None = None) -> list[dict[str, Any]]:
     """One normalised fact per active org unit of the kinds the provider is about."""
-    from server.org.models import OrgUnit
-
     provider = PROVIDERS[ruleset.facts]
     params = {n: p.value for n, p in rules.parameters.items()}
     inputs = {"officers": officer_counts() if provider.name == "officer_coverage" else {},
