@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app server
 # Debian packages: CJK fonts for documents, fast font subsetting, PDF → PNG, the browser for e2e tests.
 SYSTEM_PACKAGES := fonts-noto-cjk fonts-arphic-gkai00mp libharfbuzz-subset0 poppler-utils chromium
 
-.PHONY: run test setup system-deps db check bench
+.PHONY: run test setup system-deps fonts db check bench
 
 run: db
 	$(FLASK) config check
@@ -20,7 +20,7 @@ test: setup
 	  $(BIN)/python -m pytest; \
 	fi
 
-setup: system-deps $(VENV)/.installed
+setup: system-deps fonts $(VENV)/.installed
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -28,6 +28,23 @@ system-deps:
 	  echo "Installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# 仿宋 and a 宋体 with a full-width 一字线: Debian has no usable FangSong package of its own, so the
+# free Fandol fonts (GPL with font exception) are taken from Debian's texlive-lang-chinese .deb and
+# registered with fontconfig. A county's licensed 仿宋_GB2312 goes in FONTS_DIR and is preferred.
+FANDOL_DIR := /usr/local/share/fonts/fandol
+FANDOL_FILES := FandolFang-Regular.otf FandolSong-Regular.otf
+fonts: system-deps
+	@if [ ! -f $(FANDOL_DIR)/FandolFang-Regular.otf ]; then \
+	  echo "Installing Fandol fonts into $(FANDOL_DIR)"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  tmp=$$(mktemp -d) && chmod 755 $$tmp && cd $$tmp && apt-get download texlive-lang-chinese >/dev/null && \
+	  dpkg-deb --fsys-tarfile texlive-lang-chinese_*.deb | tar -x --wildcards './usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/*' './usr/share/doc/texlive-doc/fonts/fandol/*' && \
+	  $$SUDO mkdir -p $(FANDOL_DIR) && \
+	  for f in $(FANDOL_FILES); do $$SUDO cp usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/$$f $(FANDOL_DIR)/; done && \
+	  $$SUDO cp usr/share/doc/texlive-doc/fonts/fandol/COPYING.gz usr/share/doc/texlive-doc/fonts/fandol/README $(FANDOL_DIR)/ && \
+	  cd / && rm -rf $$tmp && $$SUDO fc-cache -f $(FANDOL_DIR) >/dev/null; \
 	fi
 
 $(VENV)/.installed: pyproject.toml

@@ -72,7 +72,12 @@ def config_check() -> None:
             click.echo(str(error), err=True)
         click.echo(f"配置有 {len(exc.errors)} 处错误（{registry.config_dir}）", err=True)
         sys.exit(1)
-    click.echo(f"配置有效：{len(config.forms)} 个表单（{registry.config_dir}）")
+    parts = [f"{len(config.forms)} 个表单"]
+    if config.rules is not None:
+        parts.append(f"{len(config.rules.rulesets)} 个规则集")
+    if config.documents:
+        parts.append(f"{len(config.documents)} 种公文")
+    click.echo(f"配置有效：{'，'.join(parts)}（{registry.config_dir}）")
 
 
 @config_cli.command("reload")
@@ -167,5 +172,7 @@ def org_export(out: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (config_cli, user_cli, token_cli, demo_cli, org_cli, rules_cli):
+    from server.documents.cli import documents_cli
+
+    for group in (config_cli, user_cli, token_cli, demo_cli, org_cli, rules_cli, documents_cli):
         app.cli.add_command(group)

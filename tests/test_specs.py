@@ -28,7 +28,7 @@ REQUIRED_CASES = {
     "json_syntax", "unknown_type", "missing_title", "bad_schema_keyword_value", "unknown_x_ui_key",
     "bad_widget_for_type", "unknown_ref", "order_names_missing_field", "list_names_missing_field",
     "filter_not_choice_or_date", "duplicate_choice_const", "bad_number_pattern",
-    "required_missing_property", "bad_file_name", "several_errors_in_two_files",
+    "required_missing_property", "bad_file_name", "several_errors_in_two_files", "document_errors",
 }
 
 

@@ -80,7 +80,43 @@ def _paths() -> dict[str, Any]:
                 "422": _json(_ref("ValidationErrors"), "事实不符合声明"), **ERRORS}}},
         "/records/{record_id}/history": {"get": {"summary": "修改历史", "parameters": [record_id], "responses": {
             "200": _json({"type": "array", "items": _ref("AuditEntry")}, "审计记录，按时间先后"), **ERRORS}}},
+        **_document_paths(),  # documents (公文)
     }
+
+
+# -- documents (公文) ------------------------------------------------------------------------------
+def _document_paths() -> dict[str, Any]:
+    document_id = _param("document_id", kind="integer", description="已签发文书的 id")
+    return {
+        "/documents": {"post": {
+            "summary": "签发文书（取文号、排版、登记）",
+            "requestBody": {"required": True, "content": {JSON: {"schema": {"oneOf": [
+                {"type": "object", "required": ["doc_id", "record_id"], "additionalProperties": False, "properties": {
+                    "doc_id": {"type": "string", "description": "文书标识（config/documents/<id>）"},
+                    "record_id": {"type": "integer", "description": "由哪条记录生成"}}},
+                {"type": "object", "required": ["doc_id", "month"], "additionalProperties": False, "properties": {
+                    "doc_id": {"type": "string"},
+                    "month": {"type": "string", "pattern": "^\\d{4}-(0[1-9]|1[0-2])$", "description": "统计类文书的月份"}}}]}}}},
+            "responses": {"201": _json(_ref("IssuedDocument"), "已签发"),
+                          "422": _json({"oneOf": [_ref("ValidationErrors"), _ref("Error")]},
+                                       "请求体有误或记录缺少文书所需内容（errors），或排版失败（error: render_failed）"),
+                          **ERRORS}}},
+        "/documents/{document_id}": {"get": {"summary": "读取已签发文书", "parameters": [document_id],
+                                             "responses": {"200": _json(_ref("IssuedDocument"), "文书"), **ERRORS}}},
+        "/documents/{document_id}.pdf": {"get": {"summary": "下载文书 PDF（签发时保存的原样字节）",
+                                                 "parameters": [document_id], "responses": {
+            "200": {"description": "PDF", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+            **ERRORS}}},
+    }
+
+
+ISSUED_DOCUMENT = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "number": {"type": "string", "description": "发文字号"},
+    "doc_id": {"type": "string"}, "title": {"type": "string"}, "record_id": {"type": ["integer", "null"]},
+    "sha256": {"type": "string"}, "pages": {"type": "integer"}, "state": {"enum": ["issued", "revoked"]},
+    "issued_at": {"type": "string", "format": "date-time"}, "revoked_reason": {"type": ["string", "null"]},
+    "links": {"type": "object", "properties": {"self": {"type": "string"}, "pdf": {"type": "string"}}}}}
+# -- /documents --------------------------------------------------------------------------------------
 
 
 def _components(forms: list[FormSpec]) -> dict[str, Any]:
@@ -117,6 +153,7 @@ def _components(forms: list[FormSpec]) -> dict[str, Any]:
             "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
             "user_id": {"type": ["integer", "null"]}, "action": {"type": "string"},
             "record_version": {"type": ["integer", "null"]}, "diff": {"type": "array"}}},
+        "IssuedDocument": ISSUED_DOCUMENT,  # documents (公文)
     }
     for form in forms:
         schema = {k: v for k, v in form.schema.items() if k != "$schema"}

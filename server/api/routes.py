@@ -197,3 +197,71 @@ def _body() -> Any:
     if body is None:
         raise ValidationFailed([FieldError("", "请求体应为 JSON 对象（Content-Type: application/json）")])
     return body
+
+
+# -- documents (公文): issue, read, download; the service is server/documents/service.py --------------
+DOCUMENT_BODY_KEYS = ("doc_id", "record_id", "month")
+
+
+def document_json(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "number": row.number, "doc_id": row.doc_id, "title": row.title,
+            "record_id": row.record_id, "sha256": row.sha256, "pages": row.pages, "state": row.state,
+            "issued_at": as_aware(row.issued_at).isoformat(), "revoked_reason": row.revoked_reason or None,
+            "links": {"self": f"{bp.url_prefix}/documents/{row.id}", "pdf": f"{bp.url_prefix}/documents/{row.id}.pdf"}}
+
+
+def _document_body() -> tuple[str, int | None, str | None]:
+    body = _body()
+    if not isinstance(body, dict):
+        raise ValidationFailed([FieldError("", "请求体应为 JSON 对象：{\"doc_id\", \"record_id\"} 或 {\"doc_id\", \"month\"}")])
+    errors = [FieldError(f"/{k}", "不允许的字段") for k in body if k not in DOCUMENT_BODY_KEYS]
+    doc_id, record_id, month = body.get("doc_id"), body.get("record_id"), body.get("month")
+    if not isinstance(doc_id, str) or not doc_id:
+        errors.append(FieldError("/doc_id", "请填写文书标识 doc_id（字符串）"))
+    if record_id is not None and (isinstance(record_id, bool) or not isinstance(record_id, int)):
+        errors.append(FieldError("/record_id", "应为整数（记录 id）"))
+    if month is not None and not isinstance(month, str):
+        errors.append(FieldError("/month", "应为字符串，格式如 2026-11"))
+    if record_id is not None and month is not None:
+        errors.append(FieldError("/month", "record_id 与 month 只能给出其一"))
+    if errors:
+        raise ValidationFailed(errors)
+    return doc_id, record_id, month
+
+
+@bp.post("/documents")
+def document_issue():  # type: ignore[no-untyped-def]
+    """Issue a document: ``{"doc_id", "record_id"}`` or, for a statistics document, ``{"doc_id", "month"}``."""
+    from server.documents import service as documents
+    from server.documents.pdf import RenderError
+
+    doc_id, record_id, month = _document_body()
+    try:
+        row = documents.issue(doc_id, current_user, record_id=record_id, month=month)
+    except RenderError as exc:
+        return jsonify({"error": "render_failed", "message": str(exc)}), 422
+    body = document_json(row)
+    return jsonify(body), 201, {"Location": body["links"]["self"]}
+
+
+@bp.get("/documents/<int:document_id>")
+def document_get(document_id: int):  # type: ignore[no-untyped-def]
+    from server.documents import service as documents
+
+    return jsonify(document_json(documents.get_issued(document_id, current_user)))
+
+
+@bp.get("/documents/<int:document_id>.pdf")
+def document_pdf(document_id: int):  # type: ignore[no-untyped-def]
+    from urllib.parse import quote
+
+    from flask import Response
+
+    from server.documents import service as documents
+
+    row, data = documents.issued_pdf(document_id, current_user)
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=\"document-{row.id}.pdf\"; "
+                               f"filename*=UTF-8''{quote(row.number + '.pdf', safe='')}",
+        "ETag": f'"{row.sha256}"', "Cache-Control": "private, no-store"})
+# -- /documents ----------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from server.specs.jsonpos import ParsedJson, parse_json, pointer_join, position_
 from server.specs.metaschema import (
     FORM_META_VALIDATOR, JSON_SCHEMA_VALIDATOR, SUPPORTED_TYPES, describe, show,
 )
+from server.specs.documents_loader import load_documents
 from server.specs.model import ConfigSet, FormSpec, canonical_digest
 from server.specs.org_loader import load_org
 from server.specs.rules_loader import load_rules
@@ -84,10 +85,12 @@ def load_config(config_dir: Path) -> ConfigSet:
             )
     org, org_errors = load_org(Path(config_dir))
     rules, rules_errors = load_rules(Path(config_dir))
-    errors.extend(org_errors + rules_errors)
+    schemas = {form_id: (forms[form_id].schema if form_id in forms else None) for form_id in form_ids}
+    documents, document_errors = load_documents(Path(config_dir), schemas)
+    errors.extend(org_errors + rules_errors + document_errors)
     if errors:
         raise ConfigInvalid(errors)
-    return ConfigSet(forms=forms, org=org, rules=rules)
+    return ConfigSet(forms=forms, org=org, rules=rules, documents=documents)
 
 
 def _load_form(path: Path, file: str, form_ids: list[str]) -> tuple[Any, list[ConfigError]]:

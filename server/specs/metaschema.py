@@ -187,6 +187,12 @@ def _describe_simple(keyword: str, expected: Any, instance: Any, fallback: str) 
         return f"应不小于 {expected}，实际为 {show(instance)}"
     if keyword == "maximum":
         return f"应不大于 {expected}，实际为 {show(instance)}"
+    if keyword == "minLength" and isinstance(instance, str):
+        return f"应至少有 {expected} 个字符，实际为 {len(instance)} 个"
+    if keyword == "maxLength" and isinstance(instance, str):
+        return f"应不超过 {expected} 个字符，实际为 {len(instance)} 个"
+    if keyword == "maxItems" and isinstance(instance, list):
+        return f"应至多有 {expected} 项，实际为 {len(instance)} 项"
     if keyword == "minItems":
         return f"应至少有 {expected} 项，实际为 {len(instance)} 项"
     if keyword == "uniqueItems":

@@ -119,16 +119,50 @@ class RulesSpec:
 
 
 @dataclass(frozen=True)
+class DocumentSpec:
+    """One official document of ``config/documents/<id>/``: its definition and its template source."""
+
+    id: str
+    title: str
+    document: dict[str, Any]
+    template: str
+    digest: str
+
+    @property
+    def form(self) -> str | None:
+        """The form whose records it is made from (None for a statistics document)."""
+        return self.document["source"].get("form")
+
+    @property
+    def is_statistics(self) -> bool:
+        return "statistics" in self.document["source"]
+
+    @property
+    def version(self) -> str:
+        """What an issued document records as its template version."""
+        return self.digest[:16]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"document": self.document, "template": self.template}
+
+    @classmethod
+    def from_json(cls, doc_id: str, doc: dict[str, Any]) -> "DocumentSpec":
+        return cls(id=doc_id, title=doc["document"]["title"], document=doc["document"], template=doc["template"],
+                   digest=canonical_digest(doc))
+
+
+@dataclass(frozen=True)
 class ConfigSet:
     """Everything loaded from one configuration directory. ``org`` is None when there is no ``org/``."""
 
     forms: dict[str, FormSpec] = field(default_factory=dict)
     org: OrgSpec | None = None
     rules: "RulesSpec | None" = None
+    documents: dict[str, DocumentSpec] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
         org = self.org.digest if self.org is not None else ""
         rules = self.rules.digest if self.rules is not None else ""
         return canonical_digest({"forms": {fid: f.digest for fid, f in sorted(self.forms.items())}, "org": org,
-                                 "rules": rules})
+                                 "rules": rules, "documents": {d: s.digest for d, s in sorted(self.documents.items())}})

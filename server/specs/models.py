@@ -42,4 +42,5 @@ class ConfigState(db.Model):
     digest: Mapped[str] = mapped_column(String(64), default="")
     form_ids: Mapped[list[str]] = mapped_column(JsonType, default=list)
     rules: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # RulesSpec.to_json()
+    documents: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # id -> DocumentSpec.to_json()
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

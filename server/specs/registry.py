@@ -24,7 +24,8 @@ from server.org.models import OrgUnit
 from server.org.service import sync_org
 from server.extensions import db
 from server.specs.loader import load_config
-from server.specs.model import ConfigSet, FormSpec, RulesSpec, canonical_digest
+from server.documents.models import DocumentTemplateVersion
+from server.specs.model import ConfigSet, DocumentSpec, FormSpec, RulesSpec, canonical_digest
 from server.specs.models import ConfigState, FormVersion
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class LiveConfig:
     digest: str = ""
     forms: dict[str, FormSpec] = field(default_factory=dict)
     rules: RulesSpec | None = None
+    documents: dict[str, DocumentSpec] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
@@ -90,6 +92,9 @@ class Registry:
                 state.digest = config.digest
                 state.form_ids = sorted(config.forms)
                 state.rules = config.rules.to_json() if config.rules is not None else None
+                state.documents = {d: spec.to_json() for d, spec in sorted(config.documents.items())}
+                for spec in config.documents.values():
+                    _publish_document(spec)
         self.pending = None
         self._adopt_from_db(force=True)
         return PublishResult(self.live, changed)
@@ -146,7 +151,8 @@ class Registry:
             from server.rules.service import compile_rules
 
             compile_rules(rules, version=str(state.seq))
-        self.live = LiveConfig(seq=state.seq, digest=state.digest, forms=forms, rules=rules)
+        documents = {d: DocumentSpec.from_json(d, doc) for d, doc in (state.documents or {}).items()}
+        self.live = LiveConfig(seq=state.seq, digest=state.digest, forms=forms, rules=rules, documents=documents)
 
     def reload_org(self) -> None:
         """Re-read the org units offered by org fields (after units were added outside a publish)."""
@@ -158,6 +164,12 @@ class Registry:
         spec = self.live.forms.get(form_id)
         if spec is None:
             raise NotFound(form_id)
+        return spec
+
+    def document(self, doc_id: str) -> DocumentSpec:
+        spec = self.live.documents.get(doc_id)
+        if spec is None:
+            raise NotFound(doc_id)
         return spec
 
     def forms(self) -> list[FormSpec]:
@@ -204,6 +216,16 @@ def _publish_form(form: FormSpec, published_by: str) -> bool:
     )
     db.session.flush()
     return True
+
+
+def _publish_document(spec: DocumentSpec) -> None:
+    """Keep every document version ever published: issued documents name the one they were made with."""
+    exists = db.session.scalar(select(DocumentTemplateVersion.id).where(
+        DocumentTemplateVersion.doc_id == spec.id, DocumentTemplateVersion.digest == spec.digest))
+    if exists is None:
+        db.session.add(DocumentTemplateVersion(doc_id=spec.id, digest=spec.digest, document=spec.document,
+                                               template=spec.template))
+        db.session.flush()
 
 
 def _spec_of(row: FormVersion, org: tuple[dict[str, tuple[str, str]], str]) -> FormSpec:

@@ -72,9 +72,10 @@ def detail(record_id: int):  # type: ignore[no-untyped-def]
     form = _registry().form_version(record.form_id, record.form_version)
     body = render_readonly(build_form(form), record.data)
     from server.rules.service import decisions_for
+    from server.web.document_views import record_documents  # documents: 生成文书 section
 
     return render_template("records/detail.html", form=form, record=record, body=body,
-                           decisions=decisions_for(record))
+                           decisions=decisions_for(record), **record_documents(record))
 
 
 @bp.route("/records/<int:record_id>/edit", methods=["GET", "POST"])

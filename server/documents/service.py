@@ -1,0 +1,336 @@
+"""Preview, issue, fetch and revoke official documents: the one path pages, API and CLI share.
+
+Issuing is one transaction: take the next 发文字号, render the PDF with that number, store the bytes,
+their SHA-256, the data snapshot and the template version, audit it. A render that fails rolls the
+number back. Stored bytes are served as they are, so a download is identical to what was issued.
+Who may see an issued document follows the record it was made from (``record_scope``); a statistics
+document follows its issuing unit.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+
+from server.audit import log_event
+from server.auth.models import User
+from server.auth.permissions import allowed, user_level
+from server.db import write_transaction
+from server.documents import worker
+from server.documents.data import record_data, statistics_data, township_of
+from server.documents.models import IssuedDocument
+from server.documents.numbering import format_doc_number, next_doc_seq, peek_doc_seq
+from server.documents.pdf import RenderError, RenderResult
+from server.documents.sandbox import LAYOUT_DIR, cn_date
+from server.errors import FieldError, NotAllowed, NotFound, ValidationFailed
+from server.extensions import db
+from server.forms import build_form
+from server.org.models import OrgUnit
+from server.org.service import subtree_ids
+from server.records.models import Record
+from server.records.scope import COUNTY_WIDE_ROLES, record_scope
+from server.records.service import get_record, registry
+from server.specs.model import DocumentSpec
+from server.timeutil import CST, utcnow
+
+TEMPLATE_NAME = "document.html"
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_UNIT_SUFFIXES = ("街道办事处", "街道", "自治县", "县", "市", "区", "镇", "乡")
+
+
+@dataclass
+class Prepared:
+    """Everything a render needs, gathered before any number is taken."""
+
+    spec: DocumentSpec
+    issuer: OrgUnit
+    record: Record | None
+    data: dict[str, Any]
+    context: dict[str, Any]
+
+
+# -- permissions --------------------------------------------------------------------------------
+def may(user: User, spec: DocumentSpec, action: str = "issue") -> bool:
+    """``permissions.issue`` (and ``revoke``, which defaults to the issuers) of ``document.json``."""
+    if not user.is_enabled:
+        return False
+    grants = spec.document["permissions"].get(action) or spec.document["permissions"]["issue"]
+    level = user_level(user)
+    return any(g["role"] == user.role and level in g.get("levels", [level]) for g in grants)
+
+
+def documents_for_form(form_id: str, user: User) -> list[DocumentSpec]:
+    """Documents made from a form's records that this user may preview and issue."""
+    return [s for _, s in sorted(registry().live.documents.items()) if s.form == form_id and may(user, s)]
+
+
+def statistics_documents(user: User) -> list[DocumentSpec]:
+    return [s for _, s in sorted(registry().live.documents.items()) if s.is_statistics and may(user, s)]
+
+
+def _spec(doc_id: str, user: User) -> DocumentSpec:
+    spec = registry().document(doc_id)
+    if not may(user, spec):
+        raise NotAllowed(f"issue:{doc_id}")
+    return spec
+
+
+# -- building -----------------------------------------------------------------------------------
+def unit_short(name: str) -> str:
+    """``示范县`` -> ``示范``; ``河口镇`` -> ``河口``: the default 发文机关代字 prefix."""
+    for suffix in _UNIT_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+def _county() -> OrgUnit:
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None), OrgUnit.kind == "county")
+                             .order_by(OrgUnit.id).limit(1))
+    if unit is None:
+        raise NotFound("county")
+    return unit
+
+
+def _issuer_unit(spec: DocumentSpec, user: User, record: Record | None) -> OrgUnit:
+    how = spec.document["issuer"]["unit"]
+    if how == "county" or (record is None and how in ("record", "record_township")):
+        return _county() if how == "county" or user.org_unit is None else user.org_unit
+    if how == "user":
+        return user.org_unit or _county()
+    unit = db.session.get(OrgUnit, record.org_unit_id)
+    return township_of(unit) if how == "record_township" else unit
+
+
+def _issuer_names(spec: DocumentSpec, unit: OrgUnit) -> dict[str, str]:
+    issuer = spec.document["issuer"]
+    values = {"unit": unit.name, "unit_short": unit_short(unit.name)}
+    name = issuer.get("name", "{unit}").format(**values)
+    return {"name": name, "mark": issuer.get("mark", "{name}").format(name=name, **values),
+            "short": issuer.get("short", "{unit_short}").format(name=name, **values)}
+
+
+def today() -> date:
+    return datetime.now(CST).date()
+
+
+def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | None = None) -> Prepared:
+    """Check permission and scope, map the data, and build the template context (number left blank)."""
+    spec = _spec(doc_id, user)
+    record = None
+    if spec.is_statistics:
+        if not month or not MONTH.match(month):
+            raise ValidationFailed([FieldError("/month", "请填写统计月份，格式如 2026-11")])
+        issuer = _issuer_unit(spec, user, None)
+        data = statistics_data(spec, issuer, month, user)
+    else:
+        if record_id is None:
+            raise ValidationFailed([FieldError("/record_id", f"《{spec.title}》须由一条记录生成，请指定记录")])
+        record = get_record(record_id, user)  # NotFound outside the user's scope
+        if record.form_id != spec.form:
+            raise ValidationFailed([FieldError("/record_id", f"《{spec.title}》只能由「{registry().form(spec.form).title}」的记录生成")])
+        issuer = _issuer_unit(spec, user, record)
+        form = registry().form(record.form_id)
+        data = record_data(spec, record, build_form(form), form.title, today())
+    names = _issuer_names(spec, issuer)
+    date_text = cn_date(today().isoformat())
+    params = {n: p.value for n, p in (registry().live.rules.parameters.items() if registry().live.rules else [])}
+    context = {
+        "doc": {"title": spec.title, "mark": names["mark"], "number": "", "signer": names["name"],
+                "date": date_text, "printer": names["name"], "printed_date": date_text, "draft": True},
+        "data": data, "params": params,
+        "record": {"number": record.number, "form_title": registry().form(record.form_id).title,
+                   "unit": db.session.get(OrgUnit, record.org_unit_id).name} if record else {},
+    }
+    return Prepared(spec=spec, issuer=issuer, record=record, data=data, context=context)
+
+
+def _pool() -> worker.RenderPool:
+    settings = current_app.config["SERVER_SETTINGS"]
+    return worker.pool(settings.document_workers, settings.fonts_dir, settings.document_memory_mb)
+
+
+def _render(prepared: Prepared) -> RenderResult:
+    settings = current_app.config["SERVER_SETTINGS"]
+    pool = _pool()
+    job = worker.Job(templates={TEMPLATE_NAME: prepared.spec.template}, template=TEMPLATE_NAME,
+                     context=prepared.context, max_pages=int(prepared.spec.document.get("max_pages", 20)))
+    return pool.render(job, settings.document_time_limit)
+
+
+def _short_and_year(prepared: Prepared) -> tuple[str, int]:
+    return _issuer_names(prepared.spec, prepared.issuer)["short"], today().year
+
+
+# -- preview and issue --------------------------------------------------------------------------
+def preview(doc_id: str, user: User, record_id: int | None = None, month: str | None = None) -> bytes:
+    """A 草稿 PDF: watermarked, no number taken (a full-width space where the sequence goes)."""
+    prepared = prepare(doc_id, user, record_id, month)
+    short, year = _short_and_year(prepared)
+    prepared.context["doc"]["number"] = format_doc_number(
+        prepared.spec.document["number"], issuer_short=short, year=year, seq=None, blank="\u3000")
+    return _render(prepared).pdf
+
+
+OPTIMISTIC_ATTEMPTS = 3
+
+
+class _NumberTaken(Exception):
+    """Another issuer took the number this render carries; render again with the next one."""
+
+
+def issue(doc_id: str, user: User, record_id: int | None = None, month: str | None = None) -> IssuedDocument:
+    """Take the next number, render with it, store: gap-free, and normally without holding a lock
+    while WeasyPrint works.
+
+    The render happens first with the number the counter would give next; the write transaction then
+    takes that number and stores the PDF, or, when another issuer took it meanwhile, rolls back and
+    renders again. After a few lost races the render runs inside the transaction, holding the counter
+    (and, on SQLite, the database write lock) until it is stored, so a busy 代字 always makes progress.
+    """
+    prepared = prepare(doc_id, user, record_id, month)
+    short, year = _short_and_year(prepared)
+    pattern = prepared.spec.document["number"]
+    key = format_doc_number(pattern, issuer_short=short, year=year, seq=None)
+    _pool().start()  # a cold worker starts before any number is taken
+    for _ in range(OPTIMISTIC_ATTEMPTS):
+        seq = peek_doc_seq(key)
+        result = _render_numbered(prepared, pattern, short, year, seq)
+        try:
+            with write_transaction():
+                if next_doc_seq(key) != seq:
+                    raise _NumberTaken
+                return _store(prepared, user, key, seq, result)
+        except _NumberTaken:
+            continue
+    with write_transaction():
+        seq = next_doc_seq(key)
+        result = _render_numbered(prepared, pattern, short, year, seq)  # a failure rolls the number back
+        return _store(prepared, user, key, seq, result)
+
+
+def _render_numbered(prepared: Prepared, pattern: str, short: str, year: int, seq: int) -> RenderResult:
+    prepared.context["doc"].update(number=format_doc_number(pattern, issuer_short=short, year=year, seq=seq),
+                                   draft=False)
+    return _render(prepared)
+
+
+def _store(prepared: Prepared, user: User, key: str, seq: int, result: RenderResult) -> IssuedDocument:
+    number = prepared.context["doc"]["number"]
+    row = IssuedDocument(
+        doc_id=prepared.spec.id, title=prepared.spec.title, number=number, counter_key=key, seq=seq,
+        record_id=prepared.record.id if prepared.record else None, issuer_unit_id=prepared.issuer.id,
+        issuer_name=prepared.context["doc"]["signer"], template_version=template_version(prepared.spec),
+        config_seq=registry().live.seq, data=prepared.data,
+        pdf=result.pdf, sha256=hashlib.sha256(result.pdf).hexdigest(), size=len(result.pdf),
+        pages=result.pages, issued_by_id=user.id, issued_at=utcnow(), state="issued", revoked_reason="")
+    db.session.add(row)
+    db.session.flush()
+    log_event("document.issue", "document", object_id=row.id, user_id=user.id, subject=number,
+              detail=f"{prepared.spec.title} {number}（{result.pages} 页，SHA-256 {row.sha256[:16]}…）")
+    return row
+
+
+def template_version(spec: DocumentSpec) -> str:
+    """The definition + template digest, and the shared layout's, so a layout change shows too."""
+    return f"{spec.version}/{layout_digest()[:8]}"
+
+
+_layout_digest: str | None = None
+
+
+def layout_digest() -> str:
+    global _layout_digest
+    if _layout_digest is None:
+        h = hashlib.sha256()
+        for path in sorted(Path(LAYOUT_DIR).iterdir()):
+            if path.is_file():
+                h.update(path.name.encode() + b"\0" + path.read_bytes())
+        _layout_digest = h.hexdigest()
+    return _layout_digest
+
+
+# -- the register -------------------------------------------------------------------------------
+def document_scope(user: User) -> ColumnElement[bool]:
+    """Issued documents a user may know exist: those of records they may see; statistics by issuer."""
+    if not user.is_enabled:
+        return false()
+    by_record = IssuedDocument.record_id.in_(select(Record.id).where(record_scope(user)))
+    unit = user.org_unit
+    if user.role in COUNTY_WIDE_ROLES and (unit is None or unit.kind == "county"):
+        by_issuer = true()
+    elif user.role == "info_officer" or unit is None or not unit.path:
+        by_issuer = false()
+    else:
+        by_issuer = IssuedDocument.issuer_unit_id.in_(subtree_ids(unit))
+    return or_(and_(IssuedDocument.record_id.is_not(None), by_record),
+               and_(IssuedDocument.record_id.is_(None), by_issuer))
+
+
+def get_issued(pk: int, user: User) -> IssuedDocument:
+    row = db.session.scalar(select(IssuedDocument).where(IssuedDocument.id == pk, document_scope(user)))
+    if row is None:
+        raise NotFound(str(pk))
+    if row.record_id is not None:
+        get_record(row.record_id, user)  # also needs read permission on the record's form
+    return row
+
+
+def issued_list(user: User, record_id: int | None = None, limit: int = 200) -> list[IssuedDocument]:
+    """The register as this user may see it: the same documents :func:`get_issued` would open."""
+    query = (select(IssuedDocument, Record.form_id).outerjoin(Record, Record.id == IssuedDocument.record_id)
+             .where(document_scope(user)).order_by(IssuedDocument.id.desc()).limit(limit))
+    if record_id is not None:
+        query = query.where(IssuedDocument.record_id == record_id)
+    readable: dict[str, bool] = {}
+    out = []
+    for row, form_id in db.session.execute(query):
+        if form_id is not None and form_id not in readable:
+            try:
+                readable[form_id] = allowed(user, "read", registry().form(form_id))
+            except NotFound:
+                readable[form_id] = user.role in COUNTY_WIDE_ROLES
+        if form_id is None or readable[form_id]:
+            out.append(row)
+    return out
+
+
+def issued_pdf(pk: int, user: User) -> tuple[IssuedDocument, bytes]:
+    row = get_issued(pk, user)
+    log_event("document.download", "document", object_id=row.id, user_id=user.id, subject=row.number)
+    db.session.commit()
+    return row, row.pdf
+
+
+def revoke(pk: int, user: User, reason: str) -> IssuedDocument:
+    """Mark an issued document revoked with a reason; it keeps its number and bytes."""
+    row = get_issued(pk, user)
+    try:
+        spec = registry().document(row.doc_id)
+    except NotFound:
+        spec = None
+    if spec is None or not may(user, spec, "revoke"):
+        raise NotAllowed(f"revoke:{row.doc_id}")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed([FieldError("/reason", "请填写撤销理由")])
+    if len(reason) > 500:
+        raise ValidationFailed([FieldError("/reason", "撤销理由不能超过 500 字")])
+    with write_transaction():
+        row = db.session.get(IssuedDocument, pk, with_for_update=True, populate_existing=True)
+        if row.state == "revoked":  # checked under the lock: of two revokes, the second is refused
+            raise ValidationFailed([FieldError("/reason", "此文书已撤销")])
+        row.state, row.revoked_reason, row.revoked_by_id, row.revoked_at = "revoked", reason, user.id, utcnow()
+        log_event("document.revoke", "document", object_id=row.id, user_id=user.id, subject=row.number,
+                  detail=reason)
+    return row
+
+
+__all__ = ["RenderError", "documents_for_form", "issue", "issued_list", "issued_pdf", "get_issued", "may",
+           "prepare", "preview", "revoke", "statistics_documents", "document_scope", "allowed"]

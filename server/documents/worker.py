@@ -1,0 +1,158 @@
+"""Render worker processes: the time limit, memory cap and parallelism of document rendering.
+
+Neither Jinja's sandbox nor WeasyPrint bounds CPU time (nested loops in a template, a huge table), and
+a thread cannot be stopped, so templates and layout run in child processes. A job that overruns its
+time limit gets its worker killed (a fresh one starts on the next job) and a clear error. Children are
+spawned, not forked, so they never inherit a server's threads, locks or database connections; each
+keeps its fonts and stylesheet warm across jobs. A process makes its pool on first use, so every
+gunicorn worker has its own children.
+"""
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import queue
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from server.documents.pdf import RenderError, RenderResult
+
+START_TIMEOUT = 120.0  # importing WeasyPrint and fontconfig the first time can be slow on a cold disk
+
+
+@dataclass(frozen=True)
+class Job:
+    templates: dict[str, str]
+    template: str
+    context: dict[str, Any]
+    max_pages: int
+
+
+def _serve(conn: Any, fonts_dir: str | None, memory_mb: int) -> None:
+    """Child main loop: receive a job, answer ``("ok", RenderResult)`` or ``("error", message)``."""
+    try:
+        import resource
+
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass
+    from server.documents.pdf import Renderer
+
+    renderer = Renderer(Path(fonts_dir) if fonts_dir else None)
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            job: Job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            conn.send(("ok", renderer.render(job.templates, job.template, job.context, job.max_pages)))
+        except RenderError as exc:
+            conn.send(("error", str(exc)))
+        except MemoryError:
+            conn.send(("error", "文书排版所需内存超过上限"))
+        except Exception as exc:  # WeasyPrint failures on odd input: report, keep serving
+            conn.send(("error", f"文书排版失败：{type(exc).__name__}: {exc}"))
+
+
+class Worker:
+    """One child process and the pipe to it."""
+
+    def __init__(self, fonts_dir: Path | None, memory_mb: int):
+        self.fonts_dir = fonts_dir
+        self.memory_mb = memory_mb
+        self.process: Any = None
+        self.conn: Any = None
+        self._lock = threading.Lock()
+
+    def ensure_started(self) -> None:
+        with self._lock:
+            if self.process is None or not self.process.is_alive():
+                self._start()
+
+    def _start(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child, str(self.fonts_dir) if self.fonts_dir else None,
+                                                        self.memory_mb), daemon=True, name="document-render")
+        self.process.start()
+        child.close()
+        self.conn = parent
+        if not parent.poll(START_TIMEOUT):
+            self.stop()
+            raise RenderError("文书排版进程未能启动")
+        parent.recv()
+
+    def run(self, job: Job, timeout: float) -> RenderResult:
+        self.ensure_started()
+        try:
+            self.conn.send(job)
+            ready = self.conn.poll(timeout)
+            if not ready:
+                self.stop()
+                raise RenderError(f"文书生成超过 {timeout:g} 秒的时限，已停止。请检查模板中的循环或数据量")
+            status, payload = self.conn.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            self.stop()
+            raise RenderError("文书排版进程意外退出（可能超出内存上限）") from None
+        if status == "error":
+            raise RenderError(payload)
+        return payload
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.join(5)
+        if self.conn is not None:
+            self.conn.close()
+        self.process = self.conn = None
+
+
+class RenderPool:
+    """``size`` workers; a job waits for a free one. Thread-safe."""
+
+    def __init__(self, size: int, fonts_dir: Path | None, memory_mb: int):
+        self.size = size
+        self._idle: queue.Queue[Worker] = queue.Queue()
+        self._workers = [Worker(fonts_dir, memory_mb) for _ in range(size)]
+        for worker in self._workers:
+            self._idle.put(worker)
+
+    def render(self, job: Job, timeout: float) -> RenderResult:
+        worker = self._idle.get()
+        try:
+            return worker.run(job, timeout)
+        finally:
+            self._idle.put(worker)
+
+    def start(self) -> None:
+        """Start every worker now (issuing calls this before it takes the number and the write lock)."""
+        for worker in self._workers:
+            worker.ensure_started()
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.stop()
+
+
+_pools: dict[tuple[int, str, int, int], RenderPool] = {}
+_pools_lock = threading.Lock()
+
+
+def pool(size: int = 1, fonts_dir: Path | None = None, memory_mb: int = 4096) -> RenderPool:
+    """This process's pool for these settings (made on first use, i.e. after any fork)."""
+    key = (os.getpid(), str(fonts_dir or ""), size, memory_mb)
+    with _pools_lock:
+        if key not in _pools:
+            _pools[key] = RenderPool(size, fonts_dir, memory_mb)
+        return _pools[key]
+
+
+@atexit.register
+def _close_all() -> None:
+    for p in _pools.values():
+        p.close()

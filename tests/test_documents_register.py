@@ -1,0 +1,270 @@
+"""The document register: gap-free 发文字号 under concurrent issuing, stored bytes served unchanged,
+drafts that take no number, revocation that never deletes, and scoping like records."""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from server.auth.models import User
+from server.documents import service
+from server.documents.models import DocumentCounter, IssuedDocument
+from server.documents.pdf import RenderError
+from server.errors import NotAllowed, NotFound, ValidationFailed
+from server.extensions import db
+from server.records import service as records
+from server.records.models import AuditEntry
+from tests.conftest import _seed_org_and_users, user_named
+from tests.test_records import GOOD
+
+CONFIGS = Path(__file__).parent / "configs"
+DOC = "incident_notice"
+
+
+@pytest.fixture
+def doc_app(make_app, tmp_path):  # type: ignore[no-untyped-def]
+    """The test forms plus ``configs/documents`` (a notice made from ``incident`` records)."""
+    config = tmp_path / "config"
+    shutil.copytree(CONFIGS / "app", config)
+    shutil.copytree(CONFIGS / "documents", config / "documents")
+    app = make_app(config_dir=config)
+    with app.app_context():
+        _seed_org_and_users()
+        app.extensions["registry"].reload_org()
+        yield app
+
+
+@pytest.fixture
+def clerk(doc_app):  # type: ignore[no-untyped-def]
+    return user_named("clerk")
+
+
+@pytest.fixture
+def record(clerk):  # type: ignore[no-untyped-def]
+    return records.create_record("incident", GOOD, clerk)
+
+
+def text_of(pdf: bytes) -> str:
+    import io
+
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        return "".join(page.extract_text() or "" for page in document.pages).replace("\n", "").replace(" ", "")
+
+
+def test_issue_numbers_stores_and_audits(doc_app, clerk, record):
+    first = service.issue(DOC, clerk, record_id=record.id)
+    second = service.issue(DOC, clerk, record_id=record.id)
+    year = service.today().year
+    assert (first.number, second.number) == (f"城关综治测〔{year}〕1号", f"城关综治测〔{year}〕2号")
+    assert first.seq == 1 and first.counter_key == f"城关综治测〔{year}〕#号"
+    assert first.sha256 == hashlib.sha256(first.pdf).hexdigest() and first.size == len(first.pdf)
+    assert first.pdf.startswith(b"%PDF") and first.pages in (1, 2)  # 版记 may go on the even page
+    assert first.data["summary"] == "夜市噪音扰民" and first.data["source"] == "来访"  # the title, not the code
+    assert first.data["last_step"] == {"what": "约谈摊主", "due": "2026-05-10"}
+    assert first.template_version.startswith(doc_app.extensions["registry"].document(DOC).version)
+    text = text_of(first.pdf)
+    assert first.number in text and "夜市噪音扰民" in text and "来源：来访" in text and "草稿" not in text
+    audit = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "document.issue")).all()
+    assert [a.subject for a in audit] == [first.number, second.number]
+
+
+def test_download_returns_the_identical_bytes(doc_app, clerk, record):
+    issued = service.issue(DOC, clerk, record_id=record.id)
+    digest = issued.sha256
+    db.session.expunge_all()
+    row, pdf = service.issued_pdf(issued.id, clerk)
+    assert hashlib.sha256(pdf).hexdigest() == digest == row.sha256
+    again = service.issue(DOC, clerk, record_id=record.id)  # a later render of the same record differs
+    assert again.pdf != pdf and service.issued_pdf(issued.id, clerk)[1] == pdf
+
+
+def test_preview_is_watermarked_and_takes_no_number(doc_app, clerk, record):
+    pdf = service.preview(DOC, clerk, record_id=record.id)
+    text = text_of(pdf)
+    assert ("草稿" in text or "稿草" in text) and "〔" in text  # rotated: extracted either way round and re.search(r"〔\d{4}〕1号", text) is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DocumentCounter)) == 0
+    assert service.issue(DOC, clerk, record_id=record.id).seq == 1
+
+
+def test_a_failed_render_takes_no_number(doc_app, clerk, record, monkeypatch):
+    def broken(_prepared):  # type: ignore[no-untyped-def]
+        raise RenderError("排版失败")
+
+    monkeypatch.setattr(service, "_render", broken)
+    with pytest.raises(RenderError):
+        service.issue(DOC, clerk, record_id=record.id)
+    monkeypatch.undo()
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(IssuedDocument)) == 0
+    assert service.issue(DOC, clerk, record_id=record.id).seq == 1
+
+
+def test_revoke_keeps_the_document_and_its_number(doc_app, clerk, record):
+    issued = service.issue(DOC, clerk, record_id=record.id)
+    with pytest.raises(ValidationFailed) as missing:
+        service.revoke(issued.id, clerk, "  ")
+    assert missing.value.errors[0].pointer == "/reason"
+    revoked = service.revoke(issued.id, clerk, "受文单位写错")
+    assert revoked.state == "revoked" and revoked.revoked_reason == "受文单位写错" and revoked.revoked_by_id == clerk.id
+    with pytest.raises(ValidationFailed):
+        service.revoke(issued.id, clerk, "再次撤销")
+    assert service.issued_pdf(issued.id, clerk)[1] == issued.pdf
+    assert service.issue(DOC, clerk, record_id=record.id).seq == 2  # the revoked number is never reused
+    assert db.session.scalar(sa.select(AuditEntry.detail).where(AuditEntry.action == "document.revoke")) == "受文单位写错"
+
+
+def test_issued_documents_are_scoped_like_their_records(doc_app, clerk, record):
+    issued = service.issue(DOC, clerk, record_id=record.id)
+    for name in ("county", "leader", "clerk"):
+        assert service.get_issued(issued.id, user_named(name)).id == issued.id
+        assert [d.id for d in service.issued_list(user_named(name))] == [issued.id]
+    for name in ("clerk_b", "justice", "officer"):
+        with pytest.raises(NotFound):
+            service.get_issued(issued.id, user_named(name))
+        with pytest.raises(NotFound):
+            service.issued_pdf(issued.id, user_named(name))
+        assert service.issued_list(user_named(name)) == []
+    with pytest.raises(NotFound):
+        service.get_issued(issued.id + 1000, clerk)
+
+
+def test_who_may_issue(doc_app, record):
+    for name in ("leader", "police", "officer", "admin"):
+        with pytest.raises(NotAllowed):
+            service.issue(DOC, user_named(name), record_id=record.id)
+    with pytest.raises(NotFound):  # may issue, but cannot see the record
+        service.issue(DOC, user_named("clerk_b"), record_id=record.id)
+    assert service.issue(DOC, user_named("county"), record_id=record.id).seq == 1
+
+
+def test_revoking_needs_the_issue_permission(doc_app, clerk, record):
+    issued = service.issue(DOC, clerk, record_id=record.id)
+    with pytest.raises(NotAllowed):
+        service.revoke(issued.id, user_named("leader"), "理由")
+
+
+def test_missing_data_is_named_and_nothing_is_issued(doc_app, clerk):
+    bare = records.create_record("incident", {"reported_on": "2026-05-01", "source": "phone", "summary": "x"}, clerk)
+    issued = service.issue(DOC, clerk, record_id=bare.id)  # optional fields may be absent
+    assert "visitor" not in issued.data and "last_step" not in issued.data
+    with pytest.raises(ValidationFailed) as wrong:
+        service.issue(DOC, clerk, record_id=None)
+    assert wrong.value.errors[0].pointer == "/record_id"
+    with pytest.raises(NotFound):
+        service.issue("no_such_document", clerk, record_id=bare.id)
+
+
+def test_data_schema_violations_name_the_field(doc_app, clerk):
+    long = records.create_record("incident", {**GOOD, "summary": "长" * 200}, clerk)
+    spec = doc_app.extensions["registry"].document(DOC)
+    limited = type(spec)(id=spec.id, title=spec.title, template=spec.template, digest=spec.digest,
+                         document={**spec.document, "data": {**spec.document["data"], "properties": {
+                             **spec.document["data"]["properties"], "summary": {"type": "string", "title": "事由摘要",
+                                                                                "maxLength": 10}}}})
+    from server.documents.data import check_data
+
+    with pytest.raises(ValidationFailed) as failure:
+        check_data(limited, {"number": "1", "reported_on": "2026-05-01", "summary": "长" * 200})
+    assert failure.value.errors[0].pointer == "/summary"
+    assert failure.value.errors[0].message == "「事由摘要」应不超过 10 个字符，实际为 200 个，无法生成《测试事项处理通知》"
+    with pytest.raises(ValidationFailed) as missing:
+        check_data(limited, {"number": "1", "summary": "x"})
+    assert missing.value.errors[0].pointer == "/reported_on"
+    assert "缺少「登记日期」" in missing.value.errors[0].message and "测试事项处理通知" in missing.value.errors[0].message
+    assert long.id
+
+
+THREADS, PER_THREAD = 6, 3
+
+
+def test_concurrent_issuing_gets_gap_free_unique_numbers(doc_app, clerk, record):
+    user_id, record_id, failures = clerk.id, record.id, []
+    barrier = threading.Barrier(THREADS)
+
+    def issue_some() -> None:
+        with doc_app.app_context():
+            me = db.session.get(User, user_id)
+            barrier.wait()
+            for _ in range(PER_THREAD):
+                try:
+                    service.issue(DOC, me, record_id=record_id)
+                except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                    failures.append(repr(exc))
+            db.session.remove()
+
+    threads = [threading.Thread(target=issue_some) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert failures == []
+    db.session.rollback()
+    rows = db.session.execute(sa.select(IssuedDocument.seq, IssuedDocument.number, IssuedDocument.pdf)).all()
+    assert sorted(seq for seq, _, _ in rows) == list(range(1, THREADS * PER_THREAD + 1))
+    for seq, number, pdf in rows:  # each stored PDF carries its own number
+        assert number.endswith(f"〔{service.today().year}〕{seq}号") and number in text_of(pdf)
+
+
+def test_a_wording_change_is_published_without_a_restart(doc_app, clerk, record, make_app):
+    registry = doc_app.extensions["registry"]
+    old = registry.document(DOC)
+    template = registry.config_dir / "documents" / DOC / "template.html"
+    template.write_text(template.read_text(encoding="utf-8").replace("最近措施", "已采取措施"), encoding="utf-8")
+    registry.publish_files("test")
+    new = registry.document(DOC)
+    assert new.digest != old.digest
+    assert "已采取措施" in text_of(service.preview(DOC, clerk, record_id=record.id))
+    issued = service.issue(DOC, clerk, record_id=record.id)
+    assert issued.template_version.startswith(new.version)
+    from server.documents.models import DocumentTemplateVersion
+
+    versions = db.session.scalars(sa.select(DocumentTemplateVersion.digest).where(
+        DocumentTemplateVersion.doc_id == DOC)).all()
+    assert set(versions) == {old.digest, new.digest}  # the version an older document used is kept
+    other = make_app(config_dir=registry.config_dir)  # another process on the same database
+    with other.app_context():
+        other.extensions["registry"].refresh()
+        assert other.extensions["registry"].document(DOC).digest == new.digest
+
+
+def test_a_broken_template_edit_is_refused_and_the_old_one_keeps_serving(doc_app, clerk, record):
+    from server.errors import ConfigInvalid
+
+    registry = doc_app.extensions["registry"]
+    old = registry.document(DOC)
+    template = registry.config_dir / "documents" / DOC / "template.html"
+    template.write_text(template.read_text(encoding="utf-8") + "{% if %}", encoding="utf-8")
+    with pytest.raises(ConfigInvalid) as refused:
+        registry.publish_files("test")
+    assert f"documents/{DOC}/template.html" in str(refused.value) and "模板语法错误" in str(refused.value)
+    assert registry.document(DOC).digest == old.digest
+    assert service.issue(DOC, clerk, record_id=record.id).seq == 1
+
+
+def test_a_lost_race_renders_again_with_the_number_it_gets(doc_app, clerk, record, monkeypatch):
+    """The render runs before the number is taken; when another issuer took it, the PDF is made again,
+    and after a few lost races the render runs holding the counter."""
+    renders: list[str] = []
+    real_render = service._render
+
+    def counting(prepared):  # type: ignore[no-untyped-def]
+        renders.append(prepared.context["doc"]["number"])
+        return real_render(prepared)
+
+    monkeypatch.setattr(service, "_render", counting)
+    monkeypatch.setattr(service, "peek_doc_seq", lambda key: 1)  # always the stale guess
+    first = service.issue(DOC, clerk, record_id=record.id)
+    assert first.seq == 1 and len(renders) == 1
+    renders.clear()
+    second = service.issue(DOC, clerk, record_id=record.id)
+    year = service.today().year
+    assert second.seq == 2 and second.number in text_of(second.pdf) and first.number not in text_of(second.pdf)
+    assert renders == [f"城关综治测〔{year}〕1号"] * service.OPTIMISTIC_ATTEMPTS + [f"城关综治测〔{year}〕2号"]
+    assert db.session.scalar(sa.select(DocumentCounter.last_seq)) == 2
