@@ -35,7 +35,7 @@ class Settings:
     login_lock_minutes: int = 15
     fonts_dir: Path = PROJECT_ROOT / "instance" / "fonts"  # a county's licensed fonts (仿宋_GB2312 …)
     document_workers: int = 1  # render processes per server process
-    document_time_limit: float = 30.0  # seconds one document may take to render
+    document_time_limit: float = 20.0  # seconds one document request may spend rendering (below gunicorn's timeout)
     document_memory_mb: int = 4096  # address-space cap of a render process
     extra: dict = field(default_factory=dict)
 
@@ -57,7 +57,7 @@ class Settings:
             login_lock_minutes=int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
             fonts_dir=Path(os.environ.get("FONTS_DIR", instance_dir / "fonts")),
             document_workers=int(os.environ.get("DOCUMENT_WORKERS", "1")),
-            document_time_limit=float(os.environ.get("DOCUMENT_TIME_LIMIT", "30")),
+            document_time_limit=float(os.environ.get("DOCUMENT_TIME_LIMIT", "20")),
             document_memory_mb=int(os.environ.get("DOCUMENT_MEMORY_MB", "4096")),
         )
 

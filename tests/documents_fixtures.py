@@ -1,6 +1,8 @@
 """A tiny documents configuration for tests, and an app built on it (reusable by any test module).
 
-``tests/configs/app`` has forms only. ``documents_config(tmp)`` copies it and adds three documents:
+``tests/configs/app`` has forms only. ``documents_config(tmp)`` copies it, adds the documents kept as
+files in ``tests/configs/documents/`` (``incident_letter``: made from an ``incident`` record, issued by
+the record's unit as ``城关综治测〔2026〕1号``, mapping a list's last item) and three more:
 
 * ``incident_notice`` — made from one ``incident`` record; issued by the record's township
   (城关镇 -> ``城关综测〔2026〕1号``); township_staff (township level) and county_staff may issue,
@@ -103,12 +105,18 @@ DOCUMENTS = {
 }
 
 
+STATIC_DOCUMENTS = Path(__file__).parent / "configs" / "documents"
+
+
 def documents_config(target: Path, documents: dict[str, tuple[dict[str, Any], str]] | None = None) -> Path:
-    """A copy of ``tests/configs/app`` at ``target`` with ``documents/<id>/`` folders added."""
+    """A copy of ``tests/configs/app`` at ``target`` with ``documents/<id>/`` folders added (the static
+    ones too, unless ``documents`` names exactly which)."""
     shutil.copytree(CONFIG_DIR, target)
+    if documents is None:
+        shutil.copytree(STATIC_DOCUMENTS, target / "documents")
     for doc_id, (document, template) in (DOCUMENTS if documents is None else documents).items():
         folder = target / "documents" / doc_id
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=False)
         (folder / "document.json").write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
         (folder / "template.html").write_text(template, encoding="utf-8")
     return target
@@ -125,7 +133,8 @@ def build_doc_app(make_app: Callable[..., Any], tmp_path: Path, **overrides: Any
         app.extensions["registry"].reload_org()
         problems = app.extensions.get("config_errors")
         assert not problems, problems
-        assert set(app.extensions["registry"].live.documents) == set(DOCUMENTS)
+        static = {p.name for p in STATIC_DOCUMENTS.iterdir() if p.is_dir()}
+        assert set(app.extensions["registry"].live.documents) == set(DOCUMENTS) | static
     return app
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import threading
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,24 +17,11 @@ from server.errors import NotAllowed, NotFound, ValidationFailed
 from server.extensions import db
 from server.records import service as records
 from server.records.models import AuditEntry
-from tests.conftest import _seed_org_and_users, user_named
+from tests.conftest import user_named
+from tests.documents_fixtures import doc_app  # noqa: F401  (fixture)
 from tests.test_records import GOOD
 
-CONFIGS = Path(__file__).parent / "configs"
-DOC = "incident_notice"
-
-
-@pytest.fixture
-def doc_app(make_app, tmp_path):  # type: ignore[no-untyped-def]
-    """The test forms plus ``configs/documents`` (a notice made from ``incident`` records)."""
-    config = tmp_path / "config"
-    shutil.copytree(CONFIGS / "app", config)
-    shutil.copytree(CONFIGS / "documents", config / "documents")
-    app = make_app(config_dir=config)
-    with app.app_context():
-        _seed_org_and_users()
-        app.extensions["registry"].reload_org()
-        yield app
+DOC = "incident_letter"  # tests/configs/documents/incident_letter
 
 
 @pytest.fixture
@@ -268,3 +253,70 @@ def test_a_lost_race_renders_again_with_the_number_it_gets(doc_app, clerk, recor
     assert second.seq == 2 and second.number in text_of(second.pdf) and first.number not in text_of(second.pdf)
     assert renders == [f"城关综治测〔{year}〕1号"] * service.OPTIMISTIC_ATTEMPTS + [f"城关综治测〔{year}〕2号"]
     assert db.session.scalar(sa.select(DocumentCounter.last_seq)) == 2
+
+
+def test_seeing_a_routed_record_does_not_let_another_unit_sign_for_it(doc_app, clerk, record):
+    from server.org.service import unit_by_code
+
+    records.route_record(record, unit_by_code("999901002000"), "test")  # 河口镇 may now see 城关镇's record
+    db.session.commit()
+    other = user_named("clerk_b")
+    assert records.get_record(record.id, other).id == record.id
+    with pytest.raises(NotAllowed):
+        service.issue(DOC, other, record_id=record.id)
+    with pytest.raises(NotAllowed):
+        service.preview(DOC, other, record_id=record.id)
+    issued = service.issue(DOC, clerk, record_id=record.id)
+    assert service.get_issued(issued.id, other).id == issued.id  # it may read it, as it reads the record
+    with pytest.raises(NotAllowed):
+        service.revoke(issued.id, other, "不是我们的文")
+    assert service.issue(DOC, user_named("county"), record_id=record.id).issuer_name == "城关镇综治中心"
+
+
+def test_download_audit_survives_a_concurrent_writer(doc_app, clerk, record):
+    """The download's audit row is its own write transaction: another writer between the page's read
+    and the audit must not turn the download into a 'database is locked' error."""
+    issued = service.issue(DOC, clerk, record_id=record.id)
+    user_id, record_id = clerk.id, record.id
+    db.session.commit()
+    db.session.scalar(sa.select(IssuedDocument.id))  # this request's read transaction is open
+
+    def other_writer() -> None:
+        with doc_app.app_context():
+            records.create_record("incident", GOOD, db.session.get(User, user_id))
+            db.session.remove()
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    thread.join(60)
+    row, pdf = service.issued_pdf(issued.id, clerk)
+    assert pdf == issued.pdf and record_id
+
+
+def test_statistics_count_every_record_the_issuer_may_see(doc_app, clerk):
+    records.create_record("incident", GOOD, clerk)                                   # 城关镇, visit
+    records.create_record("incident", {**GOOD, "source": "phone"}, user_named("clerk_b"))  # 河口镇
+    records.create_record("incident", GOOD, user_named("county"))                    # the county's own
+    records.create_record("incident", {**GOOD, "reported_on": "2026-06-01"}, clerk)  # another month
+    county = service.prepare("monthly_report", user_named("county"), month="2026-05").data
+    rows = {r["unit"]: r["counts"] for r in county["rows"]}
+    assert rows == {"城关镇": {"incidents": 1, "visits": 1}, "河口镇": {"incidents": 1, "visits": 0},
+                    "县本级及其他": {"incidents": 1, "visits": 1}}
+    assert county["totals"] == {"incidents": 3, "visits": 2}
+    township = service.prepare("monthly_report", clerk, month="2026-05").data  # its own unit only
+    assert township["totals"] == {"incidents": 1, "visits": 1}
+    with pytest.raises(ValidationFailed) as bad:
+        service.prepare("monthly_report", clerk, month="2026-13")
+    assert bad.value.errors[0].pointer == "/month"
+
+
+def test_a_single_item_of_a_choice_list_prints_its_title():
+    from server.documents.data import labelled
+    from server.forms import compile_schema
+
+    form = compile_schema({"type": "object", "properties": {"kinds": {
+        "type": "array", "title": "类别", "items": {"type": "string", "oneOf": [
+            {"const": "theft_robbery", "title": "盗抢"}, {"const": "fraud", "title": "诈骗"}]}}}})
+    field = form.field_at("/kinds/0")
+    assert labelled(field, ["theft_robbery", "fraud"]) == ["盗抢", "诈骗"]
+    assert labelled(field, "theft_robbery") == "盗抢"

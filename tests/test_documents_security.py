@@ -178,3 +178,40 @@ def test_too_many_pages_are_refused(pool):
 def test_environment_has_no_dangerous_globals():
     env = make_environment()
     assert not {"os", "open", "config", "request", "session", "g"} & set(env.globals)
+
+
+@pytest.mark.parametrize("payload", ['{{ "%0100000000d" % 1 }}', '{{ "%*d" % (100000000, 1) }}',
+                                     '{{ "{:>100000000}".format(1) }}', '{{ "x" | center(100000000) }}',
+                                     '{{ "%0100000000d" | format(1) }}', '{{ "x" | indent(100000000) }}',
+                                     '{{ ("x" * 100000) | replace("x", "y" * 1000) }}'])
+def test_other_string_builders_are_bounded(renderer, payload):
+    with pytest.raises(RenderError) as failure:
+        renderer.html(template(payload), "t.html", {"doc": DOC})
+    assert "过大" in str(failure.value)
+
+
+def test_bounded_filters_still_work(renderer):
+    html = renderer.html(template('{{ "%03d" % 7 }}|{{ "{:>4}".format(1) }}|{{ "ab" | replace("b", "c") }}|'
+                                  '{{ "%s-%s" | format(1, 2) }}|{{ 7 % 3 }}'), "t.html", {"doc": DOC})
+    assert "007|   1|ac|1-2|1" in html
+
+
+def test_slow_growth_is_stopped_by_the_memory_cap_and_the_pool_recovers():
+    doubling = ("{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}"
+                "{{ ns.s | length }}")
+    small = RenderPool(1, None, 1024)
+    try:
+        with pytest.raises(RenderError) as failure:
+            small.render(Job(template(doubling), "t.html", {"doc": DOC}, 5), timeout=60)
+        assert "内存" in str(failure.value)
+        assert small.render(Job(template("<p>恢复</p>"), "t.html", {"doc": DOC}, 5), timeout=60).pdf.startswith(b"%PDF")
+    finally:
+        small.close()
+
+
+def test_waiting_for_a_busy_worker_counts_against_the_deadline(pool):
+    import time
+
+    with pytest.raises(RenderError) as failure:
+        pool.render(Job(template("<p>x</p>"), "t.html", {"doc": DOC}, 5), timeout=5, deadline=time.monotonic() - 1)
+    assert "繁忙" in str(failure.value) or "时限" in str(failure.value)

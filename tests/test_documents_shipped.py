@@ -160,6 +160,32 @@ def test_listing_notice(env):  # type: ignore[no-untyped-def]
                     "附件：挂牌督办通知书签收回执", "签收回执")
 
 
+def test_policy_numbers_in_the_wording_come_from_parameters(make_app, tmp_path):  # type: ignore[no-untyped-def]
+    """Changing parameters.json (no template edit, no restart) changes what the notice says."""
+    import json
+    import shutil
+
+    from server.auth.service import create_user
+    from server.documents.service import preview
+
+    config = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    app = make_app(config_dir=config)
+    with app.app_context():
+        county = create_user("county", "password-1", role="county_staff", org_code=COUNTY)
+        township = create_user("hekou", "password-1", role="township_staff", org_code=HEKOU)
+        record = key_area(township)
+        before = pdfcheck.Pdf(preview("listing_notice", county, record_id=record.id)).text()
+        assert "90%以上" in before and "10个工作日内将整治方案" in before
+        path = config / "rules" / "parameters.json"
+        params = json.loads(path.read_text(encoding="utf-8"))
+        params["parameters"]["satisfaction_threshold"]["value"] = 85
+        params["parameters"]["listing_plan_working_days"]["value"] = 7
+        path.write_text(json.dumps(params, ensure_ascii=False, indent=2), encoding="utf-8")
+        app.extensions["registry"].publish_files("test")
+        after = pdfcheck.Pdf(preview("listing_notice", county, record_id=record.id)).text()
+        assert "85%以上" in after and "7个工作日内将整治方案" in after and "90%以上" not in after
+
 
 def test_rectification_report(env):  # type: ignore[no-untyped-def]
     from server.documents.service import issue

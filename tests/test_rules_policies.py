@@ -154,6 +154,14 @@ def test_responsibility_from_org_posts(county):
             {"name": station.posts["station_head"], "unit": station.name, "position": "派出所所长"}]
 
 
+@pytest.mark.parametrize("code, position", [("139901101000", "党委书记"), ("139901001000", "党工委书记")])
+def test_first_responsible_post_follows_the_kind_of_unit(county, code, position):
+    """A township's 党委书记, a subdistrict's (街道) 党工委书记."""
+    record = _save(county, dict(KEY_AREA, township_code=code))
+    data = county.get(f"/api/v1/records/{record['id']}").get_json()["data"]
+    assert data["responsibility"]["first_responsible_position"] == position
+
+
 @pytest.mark.parametrize("days, vetoed", [(365, True), (366, False)])
 def test_relisting_within_a_year_is_vetoed(county, days, vetoed):
     from datetime import date, timedelta

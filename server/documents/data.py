@@ -63,8 +63,10 @@ def labelled(field: Field | None, value: Any) -> Any:
         return value
     if field.kind == "choice":
         return field.choice_title(value) or value
-    if field.kind in ("multi", "lines") and isinstance(value, list):
-        return [field.choice_title(v) or v for v in value]
+    if field.kind in ("multi", "lines"):  # the whole list, or one item picked by a pointer (``/-``)
+        if isinstance(value, list):
+            return [field.choice_title(v) or v for v in value]
+        return field.choice_title(value) or value
     if field.kind in ("rows", "object"):
         children = {child.key: child for child in field.children}
         if field.kind == "rows" and isinstance(value, list):
@@ -108,31 +110,40 @@ def _row_field(rows: Field) -> Field:
     return replace(rows, kind="object")
 
 
-def statistics_data(spec: DocumentSpec, issuer: OrgUnit, month: str, user: User) -> dict[str, Any]:
-    """Counts per child unit of the issuer for one month (``2026-11``), over the records the user may see."""
+OTHER_ROW = "县本级及其他"
+
+
+def statistics_data(spec: DocumentSpec, issuer: OrgUnit, month: str, user: User,
+                    readable: set[str] | None = None) -> dict[str, Any]:
+    """Counts per township under the issuer for one month (``2026-11``), over the records the user may
+    see, of the forms they may read (``readable``; all when None). Records of the issuer itself or of
+    units under no township (the county's own, its departments') count in a last row, so the totals
+    are every record counted."""
     config = spec.document["source"]["statistics"]
     columns = config["columns"]
     rows_units = list(db.session.scalars(select(OrgUnit).where(
         OrgUnit.parent_id == issuer.id, OrgUnit.is_active.is_(True), OrgUnit.kind.in_(TOWNSHIP_LEVEL))
         .order_by(OrgUnit.id))) or [issuer]
-    forms = sorted({c["form"] for c in columns})
-    counts = {u.id: {c["key"]: 0 for c in columns} for u in rows_units}
+    forms = sorted({c["form"] for c in columns if readable is None or c["form"] in readable})
+    other = 0  # the key of the last row
+    counts: dict[int, dict[str, int]] = {u.id: {c["key"]: 0 for c in columns} for u in rows_units}
+    counts[other] = {c["key"]: 0 for c in columns}
     paths = [(u.path, u.id) for u in rows_units]
     query = (select(Record.form_id, Record.data, Record.created_at, OrgUnit.path)
              .join(OrgUnit, OrgUnit.id == Record.org_unit_id)
              .where(Record.form_id.in_(forms), record_scope(user), OrgUnit.path.startswith(issuer.path)))
     for form_id, data, created_at, path in db.session.execute(query):
-        row = next((uid for prefix, uid in paths if path.startswith(prefix)), None)
-        if row is None:
-            continue
+        row = next((uid for prefix, uid in paths if path.startswith(prefix)), other)
         for column in columns:
             if column["form"] == form_id and _counts(column, data, created_at, month):
                 counts[row][column["key"]] += 1
-    totals = {c["key"]: sum(counts[u.id][c["key"]] for u in rows_units) for c in columns}
+    rows = [{"unit": u.name, "counts": counts[u.id]} for u in rows_units]
+    if any(counts[other].values()):
+        rows.append({"unit": OTHER_ROW, "counts": counts[other]})
+    totals = {c["key"]: sum(r["counts"][c["key"]] for r in rows) for c in columns}
     year, mon = month.split("-")
     out = {"month": month, "month_text": f"{int(year)}年{int(mon)}月", "unit": issuer.name,
-           "columns": [{"key": c["key"], "title": c["title"]} for c in columns],
-           "rows": [{"unit": u.name, "counts": counts[u.id]} for u in rows_units], "totals": totals}
+           "columns": [{"key": c["key"], "title": c["title"]} for c in columns], "rows": rows, "totals": totals}
     check_data(spec, out)
     return out
 

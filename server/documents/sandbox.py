@@ -9,6 +9,7 @@ CPU time is bounded by the render worker, not here.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,21 @@ BASE_TEMPLATE = "gbt9704.html"
 MAX_SEQUENCE = 100_000  # characters or items one ``*`` may produce
 
 
+TOO_LARGE = f"模板运算结果过大（超过 {MAX_SEQUENCE} 个字符或元素）"
+# Widths in printf-style (``%0100000000d``) and str.format (``{:>100000000}``) specs.
+_PERCENT_WIDTH = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?")
+_FORMAT_WIDTH = re.compile(r"\{[^{}]*:[^{}]*?(\d+)")
+
+
 class LimitedSandbox(SandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**"})
+    """The sandbox, plus limits on what can build huge strings or lists in one step.
+
+    ``*`` and ``**``, printf widths (``%`` and the ``format`` filter), ``str.format`` widths and the
+    ``center``/``indent``/``replace`` filters are bounded. What still grows slowly (a string doubled
+    in a loop) is stopped by the render process's time limit and memory cap.
+    """
+
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":
@@ -30,14 +44,63 @@ class LimitedSandbox(SandboxedEnvironment):
         if operator == "*":
             for seq, count in ((left, right), (right, left)):
                 if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_SEQUENCE:
-                    raise SecurityError(f"模板运算结果过大（超过 {MAX_SEQUENCE} 个字符或元素）")
+                    raise SecurityError(TOO_LARGE)
+        if operator == "%" and isinstance(left, str):
+            check_percent_widths(left)
         return super().call_binop(context, operator, left, right)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            check_format_widths(str(value.__self__))
+        return wrapped
+
+
+def check_percent_widths(text: str) -> None:
+    for match in _PERCENT_WIDTH.finditer(text):
+        for width in match.groups():
+            if width == "*" or (width and int(width) > MAX_SEQUENCE):
+                raise SecurityError(TOO_LARGE)
+
+
+def check_format_widths(text: str) -> None:
+    if any(int(width) > MAX_SEQUENCE for width in _FORMAT_WIDTH.findall(text)):
+        raise SecurityError(TOO_LARGE)
+
+
+def _bounded_filters(env: SandboxedEnvironment) -> None:
+    original = dict(env.filters)
+
+    def format_(value: Any, *args: Any, **kwargs: Any) -> Any:
+        check_percent_widths(str(value))
+        return original["format"](value, *args, **kwargs)
+
+    def center(value: Any, width: int = 80) -> Any:
+        if int(width) > MAX_SEQUENCE:
+            raise SecurityError(TOO_LARGE)
+        return original["center"](value, width)
+
+    def indent(value: Any, width: Any = 4, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(width, int) and width > 1000:
+            raise SecurityError(TOO_LARGE)
+        return original["indent"](value, width, *args, **kwargs)
+
+    def replace(context: Any, value: Any, old: Any, new: Any, count: int | None = None) -> Any:
+        text, old_text, new_text = str(value), str(old), str(new)
+        occurrences = text.count(old_text) if old_text else len(text) + 1
+        if len(text) + occurrences * len(new_text) > MAX_SEQUENCE * 10:
+            raise SecurityError(TOO_LARGE)
+        return original["replace"](context, value, old, new, count)
+
+    replace.jinja_pass_arg = original["replace"].jinja_pass_arg  # type: ignore[attr-defined]
+    env.filters.update({"format": format_, "center": center, "indent": indent, "replace": replace})
 
 
 def make_environment(templates: dict[str, str] | None = None) -> LimitedSandbox:
     """An environment whose templates are ``templates`` (name -> source) plus the shared base layout."""
     loader = ChoiceLoader([DictLoader(dict(templates or {})), FileSystemLoader(str(LAYOUT_DIR))])
     env = LimitedSandbox(loader=loader, autoescape=True, undefined=StrictUndefined, auto_reload=False)
+    _bounded_filters(env)
     env.filters["cn_date"] = cn_date
     env.filters["percent"] = percent
     return env

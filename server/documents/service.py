@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -53,6 +54,7 @@ class Prepared:
     record: Record | None
     data: dict[str, Any]
     context: dict[str, Any]
+    deadline: float | None = None  # time.monotonic() by which every render for this request must end
 
 
 # -- permissions --------------------------------------------------------------------------------
@@ -108,6 +110,22 @@ def _issuer_unit(spec: DocumentSpec, user: User, record: Record | None) -> OrgUn
     return township_of(unit) if how == "record_township" else unit
 
 
+def acts_for(user: User, unit_id: int) -> bool:
+    """Whether a user may sign for a unit: county-wide staff for any, others for their own unit and
+    the units beneath it. Seeing a record (one routed to you, say) is not enough to issue in its
+    unit's name."""
+    if user.role in COUNTY_WIDE_ROLES and (user.org_unit is None or user.org_unit.kind == "county"):
+        return True
+    own = user.org_unit
+    unit = db.session.get(OrgUnit, unit_id)
+    return bool(own is not None and own.path and unit is not None and unit.path.startswith(own.path))
+
+
+def _require_own_issuer(user: User, issuer: OrgUnit, spec: DocumentSpec) -> None:
+    if not acts_for(user, issuer.id):
+        raise NotAllowed(f"issue:{spec.id}:{issuer.code}")
+
+
 def _issuer_names(spec: DocumentSpec, unit: OrgUnit) -> dict[str, str]:
     issuer = spec.document["issuer"]
     values = {"unit": unit.name, "unit_short": unit_short(unit.name)}
@@ -128,7 +146,9 @@ def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | 
         if not month or not MONTH.match(month):
             raise ValidationFailed([FieldError("/month", "请填写统计月份，格式如 2026-11")])
         issuer = _issuer_unit(spec, user, None)
-        data = statistics_data(spec, issuer, month, user)
+        _require_own_issuer(user, issuer, spec)
+        readable = {f.id for f in registry().forms() if allowed(user, "read", f)}
+        data = statistics_data(spec, issuer, month, user, readable)
     else:
         if record_id is None:
             raise ValidationFailed([FieldError("/record_id", f"《{spec.title}》须由一条记录生成，请指定记录")])
@@ -136,6 +156,7 @@ def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | 
         if record.form_id != spec.form:
             raise ValidationFailed([FieldError("/record_id", f"《{spec.title}》只能由「{registry().form(spec.form).title}」的记录生成")])
         issuer = _issuer_unit(spec, user, record)
+        _require_own_issuer(user, issuer, spec)
         form = registry().form(record.form_id)
         data = record_data(spec, record, build_form(form), form.title, today())
     names = _issuer_names(spec, issuer)
@@ -161,7 +182,7 @@ def _render(prepared: Prepared) -> RenderResult:
     pool = _pool()
     job = worker.Job(templates={TEMPLATE_NAME: prepared.spec.template}, template=TEMPLATE_NAME,
                      context=prepared.context, max_pages=int(prepared.spec.document.get("max_pages", 20)))
-    return pool.render(job, settings.document_time_limit)
+    return pool.render(job, settings.document_time_limit, prepared.deadline)
 
 
 def _short_and_year(prepared: Prepared) -> tuple[str, int]:
@@ -199,6 +220,8 @@ def issue(doc_id: str, user: User, record_id: int | None = None, month: str | No
     pattern = prepared.spec.document["number"]
     key = format_doc_number(pattern, issuer_short=short, year=year, seq=None)
     _pool().start()  # a cold worker starts before any number is taken
+    # One time limit for the whole request, however many renders the number races cost.
+    prepared.deadline = time.monotonic() + current_app.config["SERVER_SETTINGS"].document_time_limit
     for _ in range(OPTIMISTIC_ATTEMPTS):
         seq = peek_doc_seq(key)
         result = _render_numbered(prepared, pattern, short, year, seq)
@@ -303,9 +326,10 @@ def issued_list(user: User, record_id: int | None = None, limit: int = 200) -> l
 
 def issued_pdf(pk: int, user: User) -> tuple[IssuedDocument, bytes]:
     row = get_issued(pk, user)
-    log_event("document.download", "document", object_id=row.id, user_id=user.id, subject=row.number)
-    db.session.commit()
-    return row, row.pdf
+    pdf = row.pdf
+    with write_transaction():
+        log_event("document.download", "document", object_id=row.id, user_id=user.id, subject=row.number)
+    return row, pdf
 
 
 def revoke(pk: int, user: User, reason: str) -> IssuedDocument:
@@ -315,7 +339,7 @@ def revoke(pk: int, user: User, reason: str) -> IssuedDocument:
         spec = registry().document(row.doc_id)
     except NotFound:
         spec = None
-    if spec is None or not may(user, spec, "revoke"):
+    if spec is None or not may(user, spec, "revoke") or not acts_for(user, row.issuer_unit_id):
         raise NotAllowed(f"revoke:{row.doc_id}")
     reason = (reason or "").strip()
     if not reason:

@@ -10,17 +10,20 @@ gunicorn worker has its own children.
 from __future__ import annotations
 
 import atexit
+import itertools
 import multiprocessing
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from server.documents.pdf import RenderError, RenderResult
 
-START_TIMEOUT = 120.0  # importing WeasyPrint and fontconfig the first time can be slow on a cold disk
+START_TIMEOUT = 120.0
+_job_ids = itertools.count(1)  # importing WeasyPrint and fontconfig the first time can be slow on a cold disk
 
 
 @dataclass(frozen=True)
@@ -46,17 +49,18 @@ def _serve(conn: Any, fonts_dir: str | None, memory_mb: int) -> None:
     conn.send(("ready", os.getpid()))
     while True:
         try:
-            job: Job = conn.recv()
+            job_id, job = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            conn.send(("ok", renderer.render(job.templates, job.template, job.context, job.max_pages)))
+            reply: tuple[str, Any] = ("ok", renderer.render(job.templates, job.template, job.context, job.max_pages))
         except RenderError as exc:
-            conn.send(("error", str(exc)))
+            reply = ("error", str(exc))
         except MemoryError:
-            conn.send(("error", "文书排版所需内存超过上限"))
+            reply = ("error", "文书排版所需内存超过上限")
         except Exception as exc:  # WeasyPrint failures on odd input: report, keep serving
-            conn.send(("error", f"文书排版失败：{type(exc).__name__}: {exc}"))
+            reply = ("error", f"文书排版失败：{type(exc).__name__}: {exc}")
+        conn.send((job_id, *reply))
 
 
 class Worker:
@@ -82,23 +86,37 @@ class Worker:
         self.process.start()
         child.close()
         self.conn = parent
-        if not parent.poll(START_TIMEOUT):
-            self.stop()
-            raise RenderError("文书排版进程未能启动")
-        parent.recv()
-
-    def run(self, job: Job, timeout: float) -> RenderResult:
-        self.ensure_started()
         try:
-            self.conn.send(job)
-            ready = self.conn.poll(timeout)
-            if not ready:
+            if not parent.poll(START_TIMEOUT):
+                raise EOFError
+            parent.recv()
+        except (EOFError, OSError):
+            self.stop()
+            raise RenderError("文书排版进程未能启动") from None
+
+    def run(self, job: Job, timeout: float, limit: float | None = None) -> RenderResult:
+        """Render ``job`` within ``timeout`` seconds (``limit``, the configured time limit, is what
+        the message names). Any interruption between sending and receiving kills the worker: a
+        reply left unread must never be taken as the answer to the next job."""
+        self.ensure_started()
+        job_id = next(_job_ids)
+        try:
+            self.conn.send((job_id, job))
+            if not self.conn.poll(max(timeout, 0.01)):
                 self.stop()
-                raise RenderError(f"文书生成超过 {timeout:g} 秒的时限，已停止。请检查模板中的循环或数据量")
-            status, payload = self.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
+                raise RenderError(f"文书生成超过 {limit or timeout:g} 秒的时限，已停止。请检查模板中的循环或数据量")
+            reply_id, status, payload = self.conn.recv()
+        except RenderError:
+            raise
+        except (EOFError, OSError):
             self.stop()
             raise RenderError("文书排版进程意外退出（可能超出内存上限）") from None
+        except BaseException:
+            self.stop()
+            raise
+        if reply_id != job_id:
+            self.stop()
+            raise RenderError("文书排版进程应答错乱，已重启，请重试")
         if status == "error":
             raise RenderError(payload)
         return payload
@@ -122,10 +140,16 @@ class RenderPool:
         for worker in self._workers:
             self._idle.put(worker)
 
-    def render(self, job: Job, timeout: float) -> RenderResult:
-        worker = self._idle.get()
+    def render(self, job: Job, timeout: float, deadline: float | None = None) -> RenderResult:
+        """Wait for a free worker and render; waiting and rendering together end at ``deadline``
+        (``time.monotonic()``; default: ``timeout`` from now), so a queue of jobs cannot outlast it."""
+        deadline = deadline if deadline is not None else time.monotonic() + timeout
         try:
-            return worker.run(job, timeout)
+            worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.01))
+        except queue.Empty:
+            raise RenderError("文书排版繁忙，请稍后再试") from None
+        try:
+            return worker.run(job, deadline - time.monotonic(), limit=timeout)
         finally:
             self._idle.put(worker)
 

@@ -204,19 +204,27 @@ class _DocumentCheck:
 
 
 def pattern_problem(pattern: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> str | None:
-    """What is wrong with a ``{placeholder}`` pattern, or None."""
+    """What is wrong with a ``{placeholder}`` pattern, or None. It is also tried with sample values,
+    so a pattern that passes here cannot fail when a document is issued."""
     try:
-        names = [(name, spec) for _, name, spec, _ in string.Formatter().parse(pattern) if name is not None]
+        names = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(pattern)
+                 if name is not None]
     except ValueError as exc:
         return f"格式有误（{exc}）：{show(pattern)}"
-    for name, spec in names:
+    for name, spec, conversion in names:
         if name not in allowed:
             return f"未知的占位符 {{{name}}}（可用：{'、'.join('{' + a + '}' for a in allowed)}）"
+        if conversion:
+            return f"占位符 {{{name}}} 不能带 !{conversion} 转换"
         if spec and name != "seq":
             return f"占位符 {{{name}}} 不能带格式说明"
-    missing = [r for r in required if r not in {n for n, _ in names}]
+    missing = [r for r in required if r not in {n for n, _, _ in names}]
     if missing:
         return f"缺少占位符 {'、'.join('{' + m + '}' for m in missing)}"
+    try:
+        pattern.format(**{name: (1 if name in ("seq", "year") else "示") for name in allowed})
+    except (ValueError, TypeError) as exc:
+        return f"无法按此格式生成（{exc}）：{show(pattern)}"
     return None
 
 
