@@ -18,7 +18,7 @@ from server.auth.models import User
 from server.errors import FieldError, ValidationFailed
 from server.extensions import db
 from server.forms import Field, FormModel
-from server.forms.pointers import is_index, split_pointer
+from server.forms.pointers import get_path, is_index
 from server.org.kinds import TOWNSHIP_LEVEL
 from server.org.models import OrgUnit
 from server.records.models import Record
@@ -29,19 +29,7 @@ from server.timeutil import CST, as_aware
 
 def value_at(data: Any, pointer: str) -> Any:
     """The value at a record pointer; ``-`` is the last item of a list; None when absent."""
-    current = data
-    for token in split_pointer(pointer):
-        if isinstance(current, dict):
-            current = current.get(token)
-        elif isinstance(current, list) and current and token == "-":
-            current = current[-1]
-        elif isinstance(current, list) and is_index(token) and int(token) < len(current):
-            current = current[int(token)]
-        else:
-            return None
-        if current is None:
-            return None
-    return current
+    return get_path(data, pointer, dash_is_last=True)
 
 
 def township_of(unit: OrgUnit) -> OrgUnit:

@@ -51,12 +51,18 @@ def is_index(token: str) -> bool:
     return bool(_INDEX.fullmatch(token))
 
 
-def get_path(data: Any, path: str) -> Any:
-    """The value at ``a/b`` (or ``/a/b``, ``rows/0/item``) in ``data``, or ``None`` when absent."""
+def get_path(data: Any, path: str, dash_is_last: bool = False) -> Any:
+    """The value at ``a/b`` (or ``/a/b``, ``rows/0/item``) in ``data``, or ``None`` when absent.
+
+    With ``dash_is_last``, ``-`` picks the last item of a list (``extensions/-/reason``), as document
+    field mappings use it.
+    """
     current = data
     for token in split_pointer(path):
         if isinstance(current, dict):
             current = current.get(token)
+        elif dash_is_last and token == "-" and isinstance(current, list) and current:
+            current = current[-1]
         elif isinstance(current, list) and is_index(token) and int(token) < len(current):
             current = current[int(token)]
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -67,9 +68,9 @@ class LiveServer:
         return number
 
 
-@pytest.fixture
-def live_server(make_app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    app = make_app()
+@contextmanager
+def serve(app: Flask) -> Iterator[LiveServer]:
+    """Serve ``app`` (with the conftest org and users) on a free port in a background thread."""
     with app.app_context():
         _seed_org_and_users()
         app.extensions["registry"].reload_org()
@@ -83,6 +84,12 @@ def live_server(make_app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-de
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@pytest.fixture
+def live_server(make_app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    with serve(make_app()) as live:
+        yield live
 
 
 @pytest.fixture

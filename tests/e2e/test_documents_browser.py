@@ -3,16 +3,14 @@ download, revoke."""
 from __future__ import annotations
 
 import hashlib
-import threading
 from typing import Any, Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from server.extensions import db
-from tests.conftest import PASSWORD, _seed_org_and_users
+from tests.conftest import PASSWORD
 from tests.documents_fixtures import GOOD_INCIDENT, documents_config
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, serve
 
 pytestmark = pytest.mark.e2e
 
@@ -20,20 +18,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def live_server(make_app, tmp_path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     """The live server of tests/e2e/conftest.py, on the test documents configuration."""
-    app = make_app(config_dir=documents_config(tmp_path / "config"))
-    with app.app_context():
-        _seed_org_and_users()
-        app.extensions["registry"].reload_org()
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-documents", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve(make_app(config_dir=documents_config(tmp_path / "config"))) as live:
+        yield live
 
 
 def _record_id(live_server: LiveServer, number: str) -> int:
