@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from server.errors import ConfigInvalid
 from server.settings import Settings
@@ -40,10 +41,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if settings.database_url.startswith("sqlite:///"):
         settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
     _init_config(app, settings)
     _init_extensions(app)
     _register_blueprints(app)
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` in every route: at most a 64-bit database id, so a longer number is a 404, not an
+    overflow error from the database driver."""
+
+    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _init_config(app: Flask, settings: Settings) -> None:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from server.documents.models import IssuedDocument
 from server.extensions import db
-from tests.documents_fixtures import api_client, doc_app, make_record  # noqa: F401
+from tests.documents_fixtures import api_client, doc_app, make_record, user_client  # noqa: F401
 
 
 def _issued() -> list[IssuedDocument]:
@@ -121,3 +121,35 @@ def test_openapi_documents_the_document_routes(doc_app):
     doc = api_client(doc_app, "clerk").get("/api/v1/openapi.json").get_json()
     assert {"/documents", "/documents/{document_id}", "/documents/{document_id}.pdf"} <= set(doc["paths"])
     assert "IssuedDocument" in doc["components"]["schemas"]
+
+
+def test_a_month_with_a_trailing_newline_is_not_a_month(doc_app):
+    api = api_client(doc_app, "county")
+    response = api.post("/api/v1/documents", json={"doc_id": "monthly_report", "month": "2026-05\n"})
+    assert response.status_code == 422 and response.get_json()["errors"][0]["pointer"] == "/month"
+    assert _issued() == []
+
+
+def test_ids_beyond_64_bits_are_404_or_422_not_500(doc_app):
+    api = api_client(doc_app, "clerk")
+    huge = 10**20
+    for url in (f"/api/v1/documents/{huge}", f"/api/v1/documents/{huge}.pdf", f"/api/v1/records/{huge}"):
+        assert api.get(url).status_code == 404, url
+    response = api.post("/api/v1/documents", json={"doc_id": "incident_notice", "record_id": huge})
+    assert response.status_code == 422 and response.get_json()["errors"][0]["pointer"] == "/record_id"
+    assert user_client(doc_app, "clerk").get(f"/documents/{huge}").status_code == 404
+
+
+def test_issuing_in_another_units_name_is_403_with_the_reason(doc_app):
+    from server.org.service import unit_by_code
+    from server.records import service as records
+
+    record = make_record("clerk_b")  # 河口镇's record, routed to 城关镇
+    records.route_record(record, unit_by_code("999901001000"), "test")
+    db.session.commit()
+    response = api_client(doc_app, "clerk").post("/api/v1/documents",
+                                                 json={"doc_id": "incident_notice", "record_id": record.id})
+    assert response.status_code == 403 and "河口镇" in response.get_json()["message"]
+    page = user_client(doc_app, "clerk").get(f"/records/{record.id}").get_data(as_text=True)
+    assert "确认签发" not in page  # not offered where it would be refused
+    assert _issued() == []

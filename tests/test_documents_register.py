@@ -320,3 +320,11 @@ def test_a_single_item_of_a_choice_list_prints_its_title():
     field = form.field_at("/kinds/0")
     assert labelled(field, ["theft_robbery", "fraud"]) == ["盗抢", "诈骗"]
     assert labelled(field, "theft_robbery") == "盗抢"
+
+
+def test_statistics_over_a_form_the_user_may_not_read_are_refused(doc_app, monkeypatch):
+    real = service.allowed
+    monkeypatch.setattr(service, "allowed", lambda user, action, form: action != "read" and real(user, action, form))
+    with pytest.raises(NotAllowed) as refused:
+        service.prepare("monthly_report", user_named("county"), month="2026-05")
+    assert "「测试登记簿」" in refused.value.message and "事件登记月报" in refused.value.message

@@ -215,3 +215,17 @@ def test_waiting_for_a_busy_worker_counts_against_the_deadline(pool):
     with pytest.raises(RenderError) as failure:
         pool.render(Job(template("<p>x</p>"), "t.html", {"doc": DOC}, 5), timeout=5, deadline=time.monotonic() - 1)
     assert "繁忙" in str(failure.value) or "时限" in str(failure.value)
+
+
+@pytest.mark.parametrize("payload", ['{{ "{:{w}}".format("a", w=50000000) }}',
+                                     '{{ ("\\n" * 100000) | indent("x" * 2000, blank=True) }}'])
+def test_nested_widths_and_string_indents_are_bounded(renderer, payload):
+    with pytest.raises(RenderError) as failure:
+        renderer.html(template(payload), "t.html", {"doc": DOC})
+    assert "过大" in str(failure.value)
+
+
+def test_usual_number_formats_still_work(renderer):
+    html = renderer.html(template('{{ "{:.2f}".format(3.14159) }}|{{ "{:,}".format(1234567) }}|'
+                                  '{{ "%.1f%%" % 93.333 }}'), "t.html", {"doc": DOC})
+    assert "3.14|1,234,567|93.3%" in html

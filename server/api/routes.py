@@ -45,8 +45,8 @@ def _conflict(exc: Conflict):  # type: ignore[no-untyped-def]
 
 
 @bp.errorhandler(NotAllowed)
-def _not_allowed(_exc: NotAllowed):  # type: ignore[no-untyped-def]
-    return jsonify({"error": "forbidden", "message": "无权进行此操作"}), 403
+def _not_allowed(exc: NotAllowed):  # type: ignore[no-untyped-def]
+    return jsonify({"error": "forbidden", "message": getattr(exc, "message", "无权进行此操作")}), 403
 
 
 @bp.errorhandler(NotFound)
@@ -218,8 +218,9 @@ def _document_body() -> tuple[str, int | None, str | None]:
     doc_id, record_id, month = body.get("doc_id"), body.get("record_id"), body.get("month")
     if not isinstance(doc_id, str) or not doc_id:
         errors.append(FieldError("/doc_id", "请填写文书标识 doc_id（字符串）"))
-    if record_id is not None and (isinstance(record_id, bool) or not isinstance(record_id, int)):
-        errors.append(FieldError("/record_id", "应为整数（记录 id）"))
+    if record_id is not None and (isinstance(record_id, bool) or not isinstance(record_id, int)
+                                  or not 1 <= record_id < 2**63):
+        errors.append(FieldError("/record_id", "应为正整数（记录 id）"))
     if month is not None and not isinstance(month, str):
         errors.append(FieldError("/month", "应为字符串，格式如 2026-11"))
     if record_id is not None and month is not None:

@@ -144,7 +144,7 @@ def render_drafts(doc_id: str, query: str, month: str | None, out_dir: Path, use
     if spec.is_statistics:
         if query:
             raise click.UsageError("统计类文书按月份生成：请用 --month，不用 --records")
-        if not month or not service.MONTH.match(month):
+        if not month or not service.MONTH.fullmatch(month):
             raise click.UsageError("统计类文书须给出 --month YYYY-MM")
         targets = [Target(label=month, filename=f"{doc_id}-{month}.pdf", month=month)]
     else:

@@ -23,9 +23,8 @@ MAX_SEQUENCE = 100_000  # characters or items one ``*`` may produce
 
 
 TOO_LARGE = f"模板运算结果过大（超过 {MAX_SEQUENCE} 个字符或元素）"
-# Widths in printf-style (``%0100000000d``) and str.format (``{:>100000000}``) specs.
+# Widths in printf-style specs (``%0100000000d``).
 _PERCENT_WIDTH = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?")
-_FORMAT_WIDTH = re.compile(r"\{[^{}]*:[^{}]*?(\d+)")
 
 
 class LimitedSandbox(SandboxedEnvironment):
@@ -64,8 +63,16 @@ def check_percent_widths(text: str) -> None:
 
 
 def check_format_widths(text: str) -> None:
-    if any(int(width) > MAX_SEQUENCE for width in _FORMAT_WIDTH.findall(text)):
-        raise SecurityError(TOO_LARGE)
+    """``str.format`` specs: no width above the limit, and no nested ``{w}`` width taken from an argument."""
+    import string
+
+    try:
+        fields = [spec for _, name, spec, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError:
+        return  # str.format will raise its own error
+    for spec in fields:
+        if spec and ("{" in spec or any(int(w) > MAX_SEQUENCE for w in re.findall(r"\d+", spec))):
+            raise SecurityError(TOO_LARGE)
 
 
 def _bounded_filters(env: SandboxedEnvironment) -> None:
@@ -81,7 +88,8 @@ def _bounded_filters(env: SandboxedEnvironment) -> None:
         return original["center"](value, width)
 
     def indent(value: Any, width: Any = 4, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(width, int) and width > 1000:
+        size = width if isinstance(width, int) else len(str(width))
+        if size > 1000 or size * (str(value).count("\n") + 1) > MAX_SEQUENCE * 10:
             raise SecurityError(TOO_LARGE)
         return original["indent"](value, width, *args, **kwargs)
 

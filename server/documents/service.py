@@ -41,7 +41,7 @@ from server.specs.model import DocumentSpec
 from server.timeutil import CST, utcnow
 
 TEMPLATE_NAME = "document.html"
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")  # used with fullmatch: "2026-05\n" is not a month
 _UNIT_SUFFIXES = ("街道办事处", "街道", "自治县", "县", "市", "区", "镇", "乡")
 
 
@@ -70,6 +70,19 @@ def may(user: User, spec: DocumentSpec, action: str = "issue") -> bool:
 def documents_for_form(form_id: str, user: User) -> list[DocumentSpec]:
     """Documents made from a form's records that this user may preview and issue."""
     return [s for _, s in sorted(registry().live.documents.items()) if s.form == form_id and may(user, s)]
+
+
+def documents_for_record(record: Record, user: User) -> list[DocumentSpec]:
+    """Documents the user may make from this record: permitted, and in the name of a unit they act for."""
+    return [s for s in documents_for_form(record.form_id, user) if acts_for(user, _issuer_unit(s, user, record).id)]
+
+
+def may_revoke(user: User, row: IssuedDocument, *, any_state: bool = False) -> bool:
+    """Whether the user may revoke this document (``revoke`` permission, for a unit they act for);
+    the page offers 撤销 only while it is issued."""
+    spec = registry().live.documents.get(row.doc_id)
+    return ((any_state or row.state == "issued") and spec is not None and may(user, spec, "revoke")
+            and acts_for(user, row.issuer_unit_id))
 
 
 def statistics_documents(user: User) -> list[DocumentSpec]:
@@ -121,9 +134,17 @@ def acts_for(user: User, unit_id: int) -> bool:
     return bool(own is not None and own.path and unit is not None and unit.path.startswith(own.path))
 
 
+class NotOwnIssuer(NotAllowed):
+    """Permitted to issue the document, but not in this unit's name."""
+
+    def __init__(self, spec: DocumentSpec, issuer: OrgUnit):
+        super().__init__(f"issue:{spec.id}:{issuer.code}")
+        self.message = f"只能以本单位（或下属单位）的名义签发，不能以{issuer.name}的名义签发《{spec.title}》"
+
+
 def _require_own_issuer(user: User, issuer: OrgUnit, spec: DocumentSpec) -> None:
     if not acts_for(user, issuer.id):
-        raise NotAllowed(f"issue:{spec.id}:{issuer.code}")
+        raise NotOwnIssuer(spec, issuer)
 
 
 def _issuer_names(spec: DocumentSpec, unit: OrgUnit) -> dict[str, str]:
@@ -143,12 +164,18 @@ def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | 
     spec = _spec(doc_id, user)
     record = None
     if spec.is_statistics:
-        if not month or not MONTH.match(month):
+        if not isinstance(month, str) or not MONTH.fullmatch(month):
             raise ValidationFailed([FieldError("/month", "请填写统计月份，格式如 2026-11")])
         issuer = _issuer_unit(spec, user, None)
         _require_own_issuer(user, issuer, spec)
-        readable = {f.id for f in registry().forms() if allowed(user, "read", f)}
-        data = statistics_data(spec, issuer, month, user, readable)
+        unreadable = sorted({c["form"] for c in spec.document["source"]["statistics"]["columns"]}
+                            - {f.id for f in registry().forms() if allowed(user, "read", f)})
+        if unreadable:
+            titles = "、".join(f"「{registry().form(f).title}」" if f in registry().live.forms else f for f in unreadable)
+            refused = NotAllowed(f"statistics:{spec.id}")
+            refused.message = f"您无权查看{titles}的记录，不能生成《{spec.title}》"  # type: ignore[attr-defined]
+            raise refused
+        data = statistics_data(spec, issuer, month, user)
     else:
         if record_id is None:
             raise ValidationFailed([FieldError("/record_id", f"《{spec.title}》须由一条记录生成，请指定记录")])
@@ -335,11 +362,7 @@ def issued_pdf(pk: int, user: User) -> tuple[IssuedDocument, bytes]:
 def revoke(pk: int, user: User, reason: str) -> IssuedDocument:
     """Mark an issued document revoked with a reason; it keeps its number and bytes."""
     row = get_issued(pk, user)
-    try:
-        spec = registry().document(row.doc_id)
-    except NotFound:
-        spec = None
-    if spec is None or not may(user, spec, "revoke") or not acts_for(user, row.issuer_unit_id):
+    if not may_revoke(user, row, any_state=True):
         raise NotAllowed(f"revoke:{row.doc_id}")
     reason = (reason or "").strip()
     if not reason:

@@ -22,7 +22,7 @@ from typing import Any
 
 from server.documents.pdf import RenderError, RenderResult
 
-START_TIMEOUT = 120.0
+START_TIMEOUT = 120.0  # importing WeasyPrint and fontconfig the first time can be slow on a cold disk
 _job_ids = itertools.count(1)  # importing WeasyPrint and fontconfig the first time can be slow on a cold disk
 
 
@@ -71,7 +71,7 @@ class Worker:
         self.memory_mb = memory_mb
         self.process: Any = None
         self.conn: Any = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # start and stop never interleave (a pool's start() meets a timeout's stop())
 
     def ensure_started(self) -> None:
         with self._lock:
@@ -104,6 +104,8 @@ class Worker:
             self.conn.send((job_id, job))
             if not self.conn.poll(max(timeout, 0.01)):
                 self.stop()
+                if limit is not None and timeout < limit * 0.9:  # the request's time went on waiting or earlier tries
+                    raise RenderError("文书排版繁忙，本次请求的时限已用尽，已停止。请稍后再试")
                 raise RenderError(f"文书生成超过 {limit or timeout:g} 秒的时限，已停止。请检查模板中的循环或数据量")
             reply_id, status, payload = self.conn.recv()
         except RenderError:
@@ -122,12 +124,13 @@ class Worker:
         return payload
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.join(5)
-        if self.conn is not None:
-            self.conn.close()
-        self.process = self.conn = None
+        with self._lock:
+            if self.process is not None:
+                self.process.kill()
+                self.process.join(5)
+            if self.conn is not None:
+                self.conn.close()
+            self.process = self.conn = None
 
 
 class RenderPool:
@@ -148,8 +151,12 @@ class RenderPool:
             worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.01))
         except queue.Empty:
             raise RenderError("文书排版繁忙，请稍后再试") from None
+        left = deadline - time.monotonic()
+        if left < min(1.0, timeout / 2):
+            self._idle.put(worker)
+            raise RenderError("文书排版繁忙，请稍后再试")
         try:
-            return worker.run(job, deadline - time.monotonic(), limit=timeout)
+            return worker.run(job, min(left, timeout), limit=timeout)
         finally:
             self._idle.put(worker)
 

@@ -46,7 +46,7 @@ def _documents_nav() -> dict[str, Any]:
 
 def record_documents(record: Record) -> dict[str, Any]:
     """What the record page's 生成文书 section shows: documents the user may make, those made already."""
-    return {"record_documents": service.documents_for_form(record.form_id, current_user),
+    return {"record_documents": service.documents_for_record(record, current_user),
             "record_issued": service.issued_list(current_user, record_id=record.id)}
 
 
@@ -62,8 +62,8 @@ def pdf_response(data: bytes, filename: str, *, inline: bool = False, fallback: 
     return response
 
 
-def _failed(title: str, messages: list[str], back: str | None):  # type: ignore[no-untyped-def]
-    return render_template("documents/failed.html", title=title, messages=messages, back=back), 422
+def _failed(title: str, messages: list[str], back: str | None, status: int = 422):  # type: ignore[no-untyped-def]
+    return render_template("documents/failed.html", title=title, messages=messages, back=back), status
 
 
 def _messages(exc: ValidationFailed) -> list[str]:
@@ -76,6 +76,8 @@ def record_preview(record_id: int, doc_id: str):  # type: ignore[no-untyped-def]
     back = url_for("records.detail", record_id=record_id)
     try:
         data = service.preview(doc_id, current_user, record_id=record_id)
+    except service.NotOwnIssuer as exc:
+        return _failed("无法预览文书", [exc.message], back, 403)
     except ValidationFailed as exc:
         return _failed("无法预览文书", _messages(exc), back)
     except RenderError as exc:
@@ -89,6 +91,8 @@ def record_issue(record_id: int, doc_id: str):  # type: ignore[no-untyped-def]
     back = url_for("records.detail", record_id=record_id)
     try:
         row = service.issue(doc_id, current_user, record_id=record_id)
+    except service.NotOwnIssuer as exc:
+        return _failed("未能签发文书", [exc.message], back, 403)
     except ValidationFailed as exc:
         return _failed("未能签发文书", _messages(exc), back)
     except RenderError as exc:
@@ -152,11 +156,7 @@ def register():  # type: ignore[no-untyped-def]
 
 
 def _may_revoke(row: IssuedDocument) -> bool:
-    try:
-        spec = _registry().document(row.doc_id)
-    except NotFound:
-        return False
-    return row.state == "issued" and service.may(current_user, spec, "revoke")
+    return service.may_revoke(current_user, row)
 
 
 def _detail_page(row: IssuedDocument, reason: str = "", errors: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
