@@ -27,6 +27,7 @@ def rules_tick(on: str | None, verbose: bool) -> None:
 
     from server.rules.service import run_daily
 
+    current_app.extensions["registry"].adopt_published()
     decisions = run_daily(date.fromisoformat(on) if on else None)
     for decision in decisions if verbose else []:
         click.echo(f"{decision.ruleset}.{decision.rule}：{decision.explanation}")
@@ -53,6 +54,7 @@ def rules_simulate(config_dir: str) -> None:
         sys.exit(1)
     if draft is None:
         raise click.ClickException("草稿配置中没有 rules/ 目录")
+    current_app.extensions["registry"].adopt_published()
     changes = compare_draft(draft)
     for change in changes:
         before = "、".join(change.before) or "（无）"

@@ -98,3 +98,17 @@ def test_refusals(doc_app, tmp_path):
 def test_help_says_what_the_default_view_is(doc_app):
     result = doc_app.test_cli_runner().invoke(args=["documents", "render", "--help"])
     assert result.exit_code == 0 and "county_staff" in result.output and "--workers" in result.output
+
+
+def test_a_fresh_process_renders_the_published_documents(doc_app, tmp_path):
+    """The command runs in a new process that has served no request: it adopts what is published."""
+    from server.specs.registry import LiveConfig
+
+    record = make_record()
+    db.session.commit()
+    doc_app.extensions["registry"].live = LiveConfig()  # as a process that has not adopted anything
+    out = tmp_path / "drafts"
+    result = doc_app.test_cli_runner().invoke(args=[
+        "documents", "render", "incident_notice", "--records", "", "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in out.iterdir()] == [f"{record.number}.pdf"]

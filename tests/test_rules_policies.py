@@ -186,6 +186,18 @@ def test_relisting_within_a_year_is_vetoed(county, days, vetoed):
     assert any(d["rule"] == "relisted_within_window" for d in why) is vetoed
 
 
+def test_the_tick_of_a_fresh_process_runs_the_published_rules(county, make_app, config_copy):
+    """``flask rules tick`` from cron is a new process that has served no request: it must adopt the
+    published rules itself (and publish nothing)."""
+    from server.specs.registry import LiveConfig
+
+    _save(county, KEY_AREA)
+    cron = make_app(config_dir=config_copy)
+    cron.extensions["registry"].live = LiveConfig()  # as a process that has not adopted anything
+    result = cron.test_cli_runner().invoke(args=["rules", "tick", "--date", "2026-11-11"])
+    assert result.exit_code == 0 and "overdue.deadline_passed：1 项" in result.output
+
+
 def test_overdue_listing_vetoed_by_the_daily_tick(county):
     from server.rules.models import Veto
 

@@ -132,6 +132,7 @@ def render_drafts(doc_id: str, query: str, month: str | None, out_dir: Path, use
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     registry = app.extensions["registry"]
+    registry.adopt_published()
     try:
         spec = registry.document(doc_id)
     except NotFound:

@@ -154,6 +154,12 @@ class Registry:
         documents = {d: DocumentSpec.from_json(d, doc) for d, doc in (state.documents or {}).items()}
         self.live = LiveConfig(seq=state.seq, digest=state.digest, forms=forms, rules=rules, documents=documents)
 
+    def adopt_published(self) -> None:
+        """Serve the version published in the database, publishing nothing (CLI commands such as
+        ``rules tick`` from cron: they act on what the servers serve, not on unpublished file edits)."""
+        with self._lock:
+            self._adopt_from_db()
+
     def reload_org(self) -> None:
         """Re-read the org units offered by org fields (after units were added outside a publish)."""
         with self._lock:
