@@ -101,10 +101,9 @@ def _row_field(rows: Field) -> Field:
 OTHER_ROW = "县本级及其他"
 
 
-def statistics_data(spec: DocumentSpec, issuer: OrgUnit, month: str, user: User,
-                    readable: set[str] | None = None) -> dict[str, Any]:
+def statistics_data(spec: DocumentSpec, issuer: OrgUnit, month: str, user: User) -> dict[str, Any]:
     """Counts per township under the issuer for one month (``2026-11``), over the records the user may
-    see, of the forms they may read (``readable``; all when None). Records of the issuer itself or of
+    see (the service refuses a user who may not read a column's form). Records of the issuer itself or of
     units under no township (the county's own, its departments') count in a last row, so the totals
     are every record counted."""
     config = spec.document["source"]["statistics"]
@@ -112,7 +111,7 @@ def statistics_data(spec: DocumentSpec, issuer: OrgUnit, month: str, user: User,
     rows_units = list(db.session.scalars(select(OrgUnit).where(
         OrgUnit.parent_id == issuer.id, OrgUnit.is_active.is_(True), OrgUnit.kind.in_(TOWNSHIP_LEVEL))
         .order_by(OrgUnit.id))) or [issuer]
-    forms = sorted({c["form"] for c in columns if readable is None or c["form"] in readable})
+    forms = sorted({c["form"] for c in columns})
     other = 0  # the key of the last row
     counts: dict[int, dict[str, int]] = {u.id: {c["key"]: 0 for c in columns} for u in rows_units}
     counts[other] = {c["key"]: 0 for c in columns}

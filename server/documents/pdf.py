@@ -14,7 +14,7 @@ from typing import Any
 
 from server.documents.fetcher import AssetOnlyFetcher
 from server.documents.fonts import font_face_css
-from server.documents.sandbox import BASE_TEMPLATE, LAYOUT_DIR, make_environment
+from server.documents.sandbox import LAYOUT_DIR, make_environment
 
 STYLESHEET = LAYOUT_DIR / "gbt9704.css"
 MAX_HTML_CHARS = 2_000_000
@@ -99,5 +99,3 @@ def _name(char: str) -> str:
     name = unicodedata.name(char, "")
     return f"，{name}" if name else ""
 
-
-__all__ = ["BASE_TEMPLATE", "RenderError", "RenderResult", "Renderer"]

@@ -35,7 +35,7 @@ from server.forms import build_form
 from server.org.models import OrgUnit
 from server.org.service import subtree_ids
 from server.records.models import Record
-from server.records.scope import COUNTY_WIDE_ROLES, record_scope
+from server.records.scope import COUNTY_WIDE_ROLES, is_county_wide, record_scope
 from server.records.service import get_record, registry
 from server.specs.model import DocumentSpec
 from server.timeutil import CST, utcnow
@@ -54,6 +54,7 @@ class Prepared:
     record: Record | None
     data: dict[str, Any]
     context: dict[str, Any]
+    short: str = ""  # the issuer part of the 发文字号
     deadline: float | None = None  # time.monotonic() by which every render for this request must end
 
 
@@ -115,9 +116,9 @@ def _county() -> OrgUnit:
 
 def _issuer_unit(spec: DocumentSpec, user: User, record: Record | None) -> OrgUnit:
     how = spec.document["issuer"]["unit"]
-    if how == "county" or (record is None and how in ("record", "record_township")):
-        return _county() if how == "county" or user.org_unit is None else user.org_unit
-    if how == "user":
+    if how == "county":
+        return _county()
+    if how == "user" or record is None:  # a statistics document has no record: the issuer's own unit
         return user.org_unit or _county()
     unit = db.session.get(OrgUnit, record.org_unit_id)
     return township_of(unit) if how == "record_township" else unit
@@ -127,7 +128,7 @@ def acts_for(user: User, unit_id: int) -> bool:
     """Whether a user may sign for a unit: county-wide staff for any, others for their own unit and
     the units beneath it. Seeing a record (one routed to you, say) is not enough to issue in its
     unit's name."""
-    if user.role in COUNTY_WIDE_ROLES and (user.org_unit is None or user.org_unit.kind == "county"):
+    if is_county_wide(user):
         return True
     own = user.org_unit
     unit = db.session.get(OrgUnit, unit_id)
@@ -162,7 +163,7 @@ def today() -> date:
 def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | None = None) -> Prepared:
     """Check permission and scope, map the data, and build the template context (number left blank)."""
     spec = _spec(doc_id, user)
-    record = None
+    record, record_context = None, {}
     if spec.is_statistics:
         if not isinstance(month, str) or not MONTH.fullmatch(month):
             raise ValidationFailed([FieldError("/month", "请填写统计月份，格式如 2026-11")])
@@ -186,17 +187,17 @@ def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | 
         _require_own_issuer(user, issuer, spec)
         form = registry().form(record.form_id)
         data = record_data(spec, record, build_form(form), form.title, today())
+        record_context = {"number": record.number, "form_title": form.title,
+                          "unit": db.session.get(OrgUnit, record.org_unit_id).name}
     names = _issuer_names(spec, issuer)
     date_text = cn_date(today().isoformat())
     params = {n: p.value for n, p in (registry().live.rules.parameters.items() if registry().live.rules else [])}
     context = {
         "doc": {"title": spec.title, "mark": names["mark"], "number": "", "signer": names["name"],
                 "date": date_text, "printer": names["name"], "printed_date": date_text, "draft": True},
-        "data": data, "params": params,
-        "record": {"number": record.number, "form_title": registry().form(record.form_id).title,
-                   "unit": db.session.get(OrgUnit, record.org_unit_id).name} if record else {},
+        "data": data, "params": params, "record": record_context,
     }
-    return Prepared(spec=spec, issuer=issuer, record=record, data=data, context=context)
+    return Prepared(spec=spec, issuer=issuer, record=record, data=data, context=context, short=names["short"])
 
 
 def _pool() -> worker.RenderPool:
@@ -212,15 +213,11 @@ def _render(prepared: Prepared) -> RenderResult:
     return pool.render(job, settings.document_time_limit, prepared.deadline)
 
 
-def _short_and_year(prepared: Prepared) -> tuple[str, int]:
-    return _issuer_names(prepared.spec, prepared.issuer)["short"], today().year
-
-
 # -- preview and issue --------------------------------------------------------------------------
 def preview(doc_id: str, user: User, record_id: int | None = None, month: str | None = None) -> bytes:
     """A 草稿 PDF: watermarked, no number taken (a full-width space where the sequence goes)."""
     prepared = prepare(doc_id, user, record_id, month)
-    short, year = _short_and_year(prepared)
+    short, year = prepared.short, today().year
     prepared.context["doc"]["number"] = format_doc_number(
         prepared.spec.document["number"], issuer_short=short, year=year, seq=None, blank="\u3000")
     return _render(prepared).pdf
@@ -243,7 +240,7 @@ def issue(doc_id: str, user: User, record_id: int | None = None, month: str | No
     (and, on SQLite, the database write lock) until it is stored, so a busy 代字 always makes progress.
     """
     prepared = prepare(doc_id, user, record_id, month)
-    short, year = _short_and_year(prepared)
+    short, year = prepared.short, today().year
     pattern = prepared.spec.document["number"]
     key = format_doc_number(pattern, issuer_short=short, year=year, seq=None)
     _pool().start()  # a cold worker starts before any number is taken
@@ -313,7 +310,7 @@ def document_scope(user: User) -> ColumnElement[bool]:
         return false()
     by_record = IssuedDocument.record_id.in_(select(Record.id).where(record_scope(user)))
     unit = user.org_unit
-    if user.role in COUNTY_WIDE_ROLES and (unit is None or unit.kind == "county"):
+    if is_county_wide(user):
         by_issuer = true()
     elif user.role == "info_officer" or unit is None or not unit.path:
         by_issuer = false()
@@ -378,6 +375,3 @@ def revoke(pk: int, user: User, reason: str) -> IssuedDocument:
                   detail=reason)
     return row
 
-
-__all__ = ["RenderError", "documents_for_form", "issue", "issued_list", "issued_pdf", "get_issued", "may",
-           "prepare", "preview", "revoke", "statistics_documents", "document_scope", "allowed"]

@@ -17,16 +17,21 @@ from server.records.models import Record, RecordRoute
 COUNTY_WIDE_ROLES = frozenset({"county_admin", "county_staff", "leader"})
 
 
+def is_county_wide(user: User) -> bool:
+    """County staff, admins and leaders at county level (or with no unit) see and act for the whole county."""
+    return user.role in COUNTY_WIDE_ROLES and (user.org_unit is None or user.org_unit.kind == "county")
+
+
 def record_scope(user: User) -> ColumnElement[bool]:
     if not user.is_enabled:
         return false()
     if user.role == "info_officer":
         return Record.created_by_id == user.id
+    if is_county_wide(user):
+        return true()
     unit = user.org_unit
-    if unit is None or (unit.kind == "county" and user.role in COUNTY_WIDE_ROLES):
-        return true() if user.role in COUNTY_WIDE_ROLES else false()
-    if not unit.path:
-        return false()  # a unit without its tree position must not match every path
+    if unit is None or not unit.path:
+        return false()  # no unit, or a unit without its tree position (it must not match every path)
     units = subtree_ids(unit)
     routed = exists(select(RecordRoute.record_id).where(
         RecordRoute.record_id == Record.id, RecordRoute.org_unit_id.in_(units)))

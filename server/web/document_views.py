@@ -8,7 +8,7 @@ the document needs is shown as a page with the message (422); nothing is issued 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -71,32 +71,36 @@ def _messages(exc: ValidationFailed) -> list[str]:
 
 
 # -- from a record ------------------------------------------------------------------------------
-@bp.route("/records/<int:record_id>/documents/<doc_id>/preview.pdf")
-def record_preview(record_id: int, doc_id: str):  # type: ignore[no-untyped-def]
+def _attempt(title: str, record_id: int, action: Callable[[], Any]) -> tuple[Any, Any]:
+    """Run a service call for a record's document: ``(result, None)``, or ``(None, the failure page)``
+    with the reason, a link back to the record, and nothing issued."""
     back = url_for("records.detail", record_id=record_id)
     try:
-        data = service.preview(doc_id, current_user, record_id=record_id)
+        return action(), None
     except service.NotOwnIssuer as exc:
-        return _failed("无法预览文书", [exc.message], back, 403)
+        return None, _failed(title, [exc.message], back, 403)
     except ValidationFailed as exc:
-        return _failed("无法预览文书", _messages(exc), back)
+        return None, _failed(title, _messages(exc), back)
     except RenderError as exc:
-        return _failed("无法预览文书", [str(exc)], back)
+        return None, _failed(title, [str(exc)], back)
+
+
+@bp.route("/records/<int:record_id>/documents/<doc_id>/preview.pdf")
+def record_preview(record_id: int, doc_id: str):  # type: ignore[no-untyped-def]
+    data, failure = _attempt("无法预览文书", record_id,
+                             lambda: service.preview(doc_id, current_user, record_id=record_id))
+    if failure:
+        return failure
     spec = _registry().document(doc_id)
     return pdf_response(data, f"{spec.title}（草稿）.pdf", inline=True, fallback=f"{doc_id}-draft.pdf")
 
 
 @bp.route("/records/<int:record_id>/documents/<doc_id>", methods=["POST"])
 def record_issue(record_id: int, doc_id: str):  # type: ignore[no-untyped-def]
-    back = url_for("records.detail", record_id=record_id)
-    try:
-        row = service.issue(doc_id, current_user, record_id=record_id)
-    except service.NotOwnIssuer as exc:
-        return _failed("未能签发文书", [exc.message], back, 403)
-    except ValidationFailed as exc:
-        return _failed("未能签发文书", _messages(exc), back)
-    except RenderError as exc:
-        return _failed("未能签发文书", [str(exc)], back)
+    row, failure = _attempt("未能签发文书", record_id,
+                            lambda: service.issue(doc_id, current_user, record_id=record_id))
+    if failure:
+        return failure
     flash(f"已签发《{row.title}》，文号 {row.number}", "success")
     return redirect(url_for("documents.detail", pk=row.id))
 
@@ -155,15 +159,11 @@ def register():  # type: ignore[no-untyped-def]
                            users=user_labels({r.issued_by_id for r in rows}))
 
 
-def _may_revoke(row: IssuedDocument) -> bool:
-    return service.may_revoke(current_user, row)
-
-
 def _detail_page(row: IssuedDocument, reason: str = "", errors: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     record = get_record(row.record_id, current_user) if row.record_id is not None else None
     users = user_labels({row.issued_by_id, row.revoked_by_id})
     return render_template("documents/detail.html", row=row, record=record, users=users,
-                           may_revoke=_may_revoke(row), reason=reason, errors=errors or {})
+                           may_revoke=service.may_revoke(current_user, row), reason=reason, errors=errors or {})
 
 
 @bp.route("/documents/<int:pk>")
