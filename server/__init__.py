@@ -44,8 +44,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     _init_config(app, settings)
     _init_extensions(app)
+    _subscribe()
     _register_blueprints(app)
     return app
+
+
+def _subscribe() -> None:
+    """Wire the seam: records publish; workflows (in the save's transaction) and rules (after the
+    commit) subscribe. Idempotent per process."""
+    from server.flow.service import subscribe_events as flow_events
+    from server.rules.service import subscribe_events as rules_events
+
+    flow_events()
+    rules_events()
 
 
 class DatabaseId(IntegerConverter):

@@ -39,8 +39,11 @@ def rules_tick(on: str | None, verbose: bool) -> None:
 @rules_cli.command("simulate")
 @click.option("--config", "config_dir", required=True, type=click.Path(exists=True, file_okay=False),
               help="草稿配置目录（与 config/ 结构相同）")
-def rules_simulate(config_dir: str) -> None:
-    """Evaluate a draft configuration against the existing records; print the decisions that would change."""
+@click.option("--date", "on", default=None, help="按此日期评估（YYYY-MM-DD，默认今天）")
+def rules_simulate(config_dir: str, on: str | None) -> None:
+    """Evaluate a draft configuration against the existing records and units (daily rulesets included);
+    print the decisions that would change."""
+    from datetime import date
     from pathlib import Path
 
     from server.rules.service import compare_draft
@@ -55,12 +58,12 @@ def rules_simulate(config_dir: str) -> None:
     if draft is None:
         raise click.ClickException("草稿配置中没有 rules/ 目录")
     current_app.extensions["registry"].adopt_published()
-    changes = compare_draft(draft)
+    changes = compare_draft(draft, date.fromisoformat(on) if on else None)
     for change in changes:
         before = "、".join(change.before) or "（无）"
         after = "、".join(change.after) or "（无）"
-        click.echo(f"{change.record.number}  {change.ruleset}：{before} → {after}")
-    click.echo(f"共 {len(changes)} 条记录的决定会改变")
+        click.echo(f"{change.subject}  {change.ruleset}：{before} → {after}")
+    click.echo(f"共 {len(changes)} 条记录或单位的决定会改变")
 
 
 @config_cli.command("check")
@@ -77,8 +80,12 @@ def config_check() -> None:
     parts = [f"{len(config.forms)} 个表单"]
     if config.rules is not None:
         parts.append(f"{len(config.rules.rulesets)} 个规则集")
+    if config.workflows:
+        parts.append(f"{len(config.workflows)} 个流程")
     if config.documents:
         parts.append(f"{len(config.documents)} 种公文")
+    for warning in config.warnings:
+        click.echo(f"警告：{warning}", err=True)
     click.echo(f"配置有效：{'，'.join(parts)}（{registry.config_dir}）")
 
 
@@ -175,6 +182,8 @@ def org_export(out: str) -> None:
 
 def register_cli(app: Flask) -> None:
     from server.documents.cli import documents_cli
+    from server.flow.cli import tick_command, workflows_cli
 
-    for group in (config_cli, user_cli, token_cli, demo_cli, org_cli, rules_cli, documents_cli):
+    for group in (config_cli, user_cli, token_cli, demo_cli, org_cli, rules_cli, documents_cli, workflows_cli,
+                  tick_command):
         app.cli.add_command(group)

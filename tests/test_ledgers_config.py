@@ -67,9 +67,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
                      "latitude": 38.03},
         "involves_security": True,
         "handling": "transfer",
-        "handling_unit": "南峪派出所",
+        "handling_unit": "GA-PCS04",
         "deadline": "2026-05-21",
-        "status": "in_progress",
+        "matter_type": "complaint",
     },
     "visit_transfer": {
         "original_record": "LF-130121101000-2026-0012",
@@ -110,7 +110,6 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "submit_assessment": True,
         "forms_key_area": True,
         "formed_key_area": "ZD-130121000000-2026-007",
-        "status": "routed",
     },
     "joint_meeting": {
         "session": "2026年第5次",

@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from server.extensions import db
-from server.rules.models import AwardIneligibility, Decision, Task
+from server.inbox.models import InboxItem
+from server.rules.models import AwardIneligibility, Decision
 from server.settings import PROJECT_ROOT
 
 KEY_AREA = {
@@ -78,7 +79,7 @@ def test_acceptance_boundary_on_a_saved_record(county, satisfied, dissatisfied, 
     current = county.get(f"/api/v1/records/{record['id']}").get_json()
     assert current["data"]["acceptance"]["conclusion"] == conclusion and current["version"] == 2
     with county.application.app_context():
-        task = db.session.scalars(sa.select(Task)).one()
+        task = db.session.scalars(sa.select(InboxItem).where(InboxItem.kind == "task")).one()
         assert task.title.startswith("撰写整治工作报告" if rule == "accepted" else "提请批准延期整治")
 
 
@@ -88,7 +89,7 @@ def test_saving_again_does_not_repeat_decisions_or_tasks(county):
         f"/api/v1/records/{record['id']}").get_json()["data"] | {"name": "东岗村砖厂"}, headers={"If-Match": "2"})
     assert again.status_code == 200
     with county.application.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(InboxItem).where(InboxItem.kind == "task")) == 1
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Decision).where(
             Decision.ruleset == "acceptance")) == 1
 
@@ -219,11 +220,13 @@ def test_security_problem_routed_by_category(county):
                "description": "村东砖厂夜间聚赌"}
     response = county.post("/api/v1/forms/security_problem/records", json=problem)
     assert response.status_code == 201, response.get_json()
+    record = county.get(f"/api/v1/records/{response.get_json()['id']}").get_json()
+    assert record["data"]["routing"]["suggested_unit"] == "GA-PCS04" and record["data"]["route_unit"] == "GA-PCS04"
     with county.application.app_context():
         from server.org.service import unit_by_code
 
-        route = db.session.scalars(sa.select(RecordRoute)).one()
-        assert route.org_unit_id == unit_by_code("GA-PCS04").id and route.source.startswith("rule:routing")
+        route = db.session.scalars(sa.select(RecordRoute)).one()  # the suggested 派出所 may see it
+        assert route.org_unit_id == unit_by_code("GA-PCS04").id and route.source == "field:/route_unit"
 
 
 def test_simulate_a_draft_configuration_against_records(county, config_copy, tmp_path):
@@ -236,7 +239,7 @@ def test_simulate_a_draft_configuration_against_records(county, config_copy, tmp
     params.write_text(json.dumps(doc, ensure_ascii=False))
     result = county.application.test_cli_runner().invoke(args=["rules", "simulate", "--config", str(draft)])
     assert result.exit_code == 0, result.output
-    assert "acceptance：extension → accepted" in result.output and "共 1 条记录的决定会改变" in result.output
+    assert "acceptance：extension → accepted" in result.output and "共 1 条记录或单位的决定会改变" in result.output
 
 
 def _officer(village: str, n: int) -> dict:
@@ -245,8 +248,6 @@ def _officer(village: str, n: int) -> dict:
 
 
 def test_officer_coverage_boundary_two_versus_three(county):
-    from server.rules.models import Notification
-
     village = "139901101201"
     for n in range(2):
         assert county.post("/api/v1/forms/officer_roster/records", json=_officer(village, n)).status_code == 201
@@ -257,7 +258,7 @@ def test_officer_coverage_boundary_two_versus_three(county):
         from server.org.service import unit_by_code
 
         unit = unit_by_code(village)
-        note = db.session.scalars(sa.select(Notification).where(Notification.unit_id == unit.id)).one()
+        note = db.session.scalars(sa.select(InboxItem).where(InboxItem.unit_id == unit.id)).one()
         assert "缺 1 名" in note.message and "现有 2 名" in note.message
         before = db.session.scalar(sa.select(sa.func.count()).select_from(Decision))
     assert county.post("/api/v1/forms/officer_roster/records", json=_officer(village, 2)).status_code == 201
@@ -281,7 +282,8 @@ def test_monthly_report_chased_after_the_due_day(county):
 
     def tasks_for_bureau() -> list[str]:
         with county.application.app_context():
-            return [t.title for t in db.session.scalars(sa.select(Task).where(Task.assignee_unit_id == bureau.id))]
+            return [t.title for t in db.session.scalars(sa.select(InboxItem).where(
+                InboxItem.unit_id == bureau.id, InboxItem.kind == "task"))]
 
     assert "monthly_report.missing" not in runner.invoke(args=["rules", "tick", "--date", "2026-06-05"]).output
     assert tasks_for_bureau() == []

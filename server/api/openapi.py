@@ -81,7 +81,55 @@ def _paths() -> dict[str, Any]:
         "/records/{record_id}/history": {"get": {"summary": "修改历史", "parameters": [record_id], "responses": {
             "200": _json({"type": "array", "items": _ref("AuditEntry")}, "审计记录，按时间先后"), **ERRORS}}},
         **_document_paths(),  # documents (公文)
+        **_register_paths(),  # registers (考核登记)
+        **_flow_paths(),  # procedures: transitions, timeline, 待办
     }
+
+
+# -- procedures (流程) -------------------------------------------------------------------------------
+def _flow_paths() -> dict[str, Any]:
+    record_id = _param("record_id", kind="integer")
+    return {
+        "/records/{record_id}/transitions/{transition_id}": {"post": {
+            "summary": "办理流转（如 转办、报告办理结果、审核办结、回访）",
+            "parameters": [record_id, _param("transition_id", description="流转标识，见记录的 transitions")],
+            "requestBody": {"required": True, "content": {JSON: {"schema": {
+                "type": "object", "additionalProperties": False, "properties": {
+                    "fields": {"type": "object", "description": "本次流转填写的字段（按记录数据的结构，只能是该流转的 dialog 字段）"},
+                    "reason": {"type": "string", "description": "理由（部分流转必填）"},
+                    "version": {"type": "integer", "description": "读取时的记录版本，防止覆盖他人的修改"}}}}}},
+            "responses": {"200": _json(_ref("Record"), "已办理，记录的新状态"),
+                          "409": _json(_ref("Error"), "当前状态不能办理此流转，或记录已被他人修改"),
+                          "422": _json(_ref("ValidationErrors"), "缺少必填字段、不满足条件或数据不符合表单"), **ERRORS}}},
+        "/records/{record_id}/timeline": {"get": {"summary": "办理过程（谁、何时、从何状态到何状态、理由）",
+                                                  "parameters": [record_id], "responses": {
+            "200": _json({"type": "array", "items": _ref("TimelineEntry")}, "按时间先后"), **ERRORS}}},
+        "/inbox": {"get": {"summary": "本单位待办（逾期的在前，再按到期日）", "parameters": [
+            _param("status", "query", description="open（默认）、done、withdrawn、closed")],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "items": {"type": "array", "items": _ref("InboxItem")}, "open": {"type": "integer"},
+                "overdue": {"type": "integer"}}}, "待办事项"), **ERRORS}}},
+        "/inbox/{item_id}/close": {"post": {
+            "summary": "手动办结待办事项（须写明说明，记入审计）", "parameters": [_param("item_id", kind="integer")],
+            "requestBody": {"required": True, "content": {JSON: {"schema": {
+                "type": "object", "required": ["note"], "properties": {"note": {"type": "string"}}}}}},
+            "responses": {"200": _json(_ref("InboxItem"), "已办结"),
+                          "422": _json(_ref("ValidationErrors"), "缺少说明或已不在待办中"), **ERRORS}}},
+    }
+
+
+FLOW_SCHEMAS = {
+    "TimelineEntry": {"type": "object", "properties": {
+        "at": {"type": "string", "format": "date-time"}, "transition": {"type": ["string", "null"]},
+        "label": {"type": "string"}, "from": {"type": ["string", "null"]}, "to": {"type": "string"},
+        "from_title": {"type": ["string", "null"]}, "to_title": {"type": "string"},
+        "reason": {"type": ["string", "null"]}, "by": {"type": "string"}}},
+    "InboxItem": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "kind": {"enum": ["step", "task", "notice", "escalation"]},
+        "kind_title": {"type": "string"}, "title": {"type": "string"}, "message": {"type": ["string", "null"]},
+        "due_date": {"type": ["string", "null"], "format": "date"}, "status": {"type": "string"},
+        "record": {"type": ["object", "null"]}, "created_at": {"type": "string", "format": "date-time"}}},
+}
 
 
 # -- documents (公文) ------------------------------------------------------------------------------
@@ -119,6 +167,40 @@ ISSUED_DOCUMENT = {"type": "object", "properties": {
 # -- /documents --------------------------------------------------------------------------------------
 
 
+# -- registers (考核登记): one-vote vetoes, award ineligibility, accountability ----------------------------
+def _register_paths() -> dict[str, Any]:
+    unit = _param("unit", "query", description="单位代码，只列该单位的登记")
+    record_id = _param("record_id", "query", "integer", "只列由该记录引起的登记")
+    year = {**_param("year", "query", "integer", "年度（2000–2100）"),
+            "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}}
+    own = {"vetoes": ("一票否决登记", [year], {"year": {"type": "integer"}, "reason": {"type": "string"}}),
+           "award-ineligibility": ("评先资格取消登记", [], {
+               "award": {"type": "string"}, "from_date": {"type": ["string", "null"], "format": "date"},
+               "until_date": {"type": ["string", "null"], "format": "date"}}),
+           "accountability": ("责任追究登记", [], {"post": {"type": "string"}, "person": {"type": "string"},
+                                                   "reason": {"type": "string"}})}
+    return {f"/{slug}": {"get": {
+        "summary": f"{title}（按单位与记录范围，新的在前）", "parameters": [*extra, unit, record_id],
+        "responses": {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": {
+            "allOf": [_ref("RegisterRow"), {"type": "object", "properties": props}]}}}}, title),
+            "422": _json(_ref("ValidationErrors"), "筛选参数有误"), **ERRORS}}}
+        for slug, (title, extra, props) in own.items()}
+
+
+REGISTER_ROW = {"type": "object", "properties": {
+    "id": {"type": "integer"},
+    "unit": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
+    "created_at": {"type": "string", "format": "date-time"},
+    "decision": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "title": {"type": "string"}, "explanation": {"type": "string"},
+        "ruleset": {"type": "string"}, "rule": {"type": "string"}}},
+    "record": {"description": "引起该登记的记录；无记录或无权查看时为 null", "anyOf": [{"type": "null"}, {
+        "type": "object", "properties": {"id": {"type": "integer"}, "number": {"type": "string"},
+                                         "form_id": {"type": "string"},
+                                         "links": {"type": "object", "properties": {"self": {"type": "string"}}}}}]}}}
+# -- /registers ---------------------------------------------------------------------------------------
+
+
 def _components(forms: list[FormSpec]) -> dict[str, Any]:
     schemas: dict[str, Any] = {
         "Error": {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
@@ -145,7 +227,12 @@ def _components(forms: list[FormSpec]) -> dict[str, Any]:
             "form_version": {"type": "integer"}, "org_unit_id": {"type": "integer"}, "state": {"type": "string"},
             "data": {"type": "object"}, "version": {"type": "integer"},
             "created_by": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"},
-            "updated_by": {"type": "integer"}, "updated_at": {"type": "string", "format": "date-time"}}},
+            "updated_by": {"type": "integer"}, "updated_at": {"type": "string", "format": "date-time"},
+            "state_title": {"type": "string", "description": "流程状态（表单有流程时）"},
+            "due": {"type": ["object", "null"], "properties": {
+                "date": {"type": "string", "format": "date"}, "working_days_left": {"type": "integer"},
+                "overdue": {"type": "boolean"}}},
+            "transitions": {"type": "array", "description": "当前用户可办理的流转", "items": {"type": "object"}}}},
         "RecordPage": {"type": "object", "properties": {"items": {"type": "array", "items": _ref("Record")},
                                                         "total": {"type": "integer"}, "page": {"type": "integer"},
                                                         "per_page": {"type": "integer"}}},
@@ -154,6 +241,8 @@ def _components(forms: list[FormSpec]) -> dict[str, Any]:
             "user_id": {"type": ["integer", "null"]}, "action": {"type": "string"},
             "record_version": {"type": ["integer", "null"]}, "diff": {"type": "array"}}},
         "IssuedDocument": ISSUED_DOCUMENT,  # documents (公文)
+        "RegisterRow": REGISTER_ROW,  # registers (考核登记)
+        **FLOW_SCHEMAS,  # procedures
     }
     for form in forms:
         schema = {k: v for k, v in form.schema.items() if k != "$schema"}

@@ -60,13 +60,35 @@ def org_unit_json(unit: OrgUnit) -> dict[str, Any]:
 
 
 def record_json(record: Record) -> dict[str, Any]:
-    return {
+    body = {
         "id": record.id, "number": record.number, "form_id": record.form_id,
         "form_version": record.form_version, "org_unit_id": record.org_unit_id, "state": record.state,
         "data": record.data, "version": record.version,
         "created_by": record.created_by_id, "created_at": as_aware(record.created_at).isoformat(),
         "updated_by": record.updated_by_id, "updated_at": as_aware(record.updated_at).isoformat(),
     }
+    if record.workflow_id:
+        body.update(_flow_json(record))
+    return body
+
+
+def _flow_json(record: Record) -> dict[str, Any]:
+    """State, due date and the transitions this user may take, for records in a workflow."""
+    from server.flow import service as flow
+
+    view = flow.view(record, current_user)
+    due = None
+    if view.due is not None:
+        due = {"date": view.due.isoformat(), "working_days_left": view.working_days_left, "overdue": view.overdue}
+    return {"workflow": {"id": record.workflow_id, "version": record.workflow_version},
+            "state_title": view.state.title if view.state else record.state,
+            "open": bool(view.state and view.state.open), "due": due,
+            "waiting_unit": {"code": view.waiting_unit.code, "name": view.waiting_unit.name} if view.waiting_unit else None,
+            "transitions": [{"id": b.transition.id, "label": b.transition.label, "dialog": list(b.transition.dialog),
+                             "requires": list(b.transition.requires), "reason": b.transition.reason,
+                             "available": b.refusal is None, "refusal": b.refusal.message if b.refusal else None}
+                            for b in view.buttons],
+            "transition_counts": view.counts}
 
 
 @bp.get("/health")

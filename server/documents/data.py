@@ -116,13 +116,13 @@ def statistics_data(spec: DocumentSpec, issuer: OrgUnit, month: str, user: User)
     counts: dict[int, dict[str, int]] = {u.id: {c["key"]: 0 for c in columns} for u in rows_units}
     counts[other] = {c["key"]: 0 for c in columns}
     paths = [(u.path, u.id) for u in rows_units]
-    query = (select(Record.form_id, Record.data, Record.created_at, OrgUnit.path)
+    query = (select(Record.form_id, Record.data, Record.created_at, OrgUnit.path, Record.state)
              .join(OrgUnit, OrgUnit.id == Record.org_unit_id)
              .where(Record.form_id.in_(forms), record_scope(user), OrgUnit.path.startswith(issuer.path)))
-    for form_id, data, created_at, path in db.session.execute(query):
+    for form_id, data, created_at, path, state in db.session.execute(query):
         row = next((uid for prefix, uid in paths if path.startswith(prefix)), other)
         for column in columns:
-            if column["form"] == form_id and _counts(column, data, created_at, month):
+            if column["form"] == form_id and _counts(column, data, created_at, month, state):
                 counts[row][column["key"]] += 1
     rows = [{"unit": u.name, "counts": counts[u.id]} for u in rows_units]
     if any(counts[other].values()):
@@ -135,10 +135,12 @@ def statistics_data(spec: DocumentSpec, issuer: OrgUnit, month: str, user: User)
     return out
 
 
-def _counts(column: dict[str, Any], data: dict[str, Any], created_at: datetime, month: str) -> bool:
+def _counts(column: dict[str, Any], data: dict[str, Any], created_at: datetime, month: str, state: str) -> bool:
     when = value_at(data, column["date"]) if column.get("date") else \
         as_aware(created_at).astimezone(CST).date().isoformat()
     if not isinstance(when, str) or not when.startswith(month):
+        return False
+    if "states" in column and state not in column["states"]:  # workflow states (x-form.workflow)
         return False
     return all(value_at(data, pointer) == expected for pointer, expected in (column.get("where") or {}).items())
 

@@ -1,10 +1,10 @@
 """The generic record table, its append-only audit log and the gap-free number counters."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import JsonType
@@ -25,15 +25,25 @@ class Record(db.Model):
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JsonType)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # Workflow (only for forms with x-form.workflow): the state is changed by transitions alone; the
+    # workflow version is the one the record started under; the waiting unit and the due date are
+    # kept current by the workflow service so that inboxes and lists need no JSON lookups.
     state: Mapped[str] = mapped_column(String(32), default="active")
+    workflow_id: Mapped[str | None] = mapped_column(String(40))
+    workflow_version: Mapped[int | None] = mapped_column(Integer)
+    state_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    waiting_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    # Every UPDATE carries "WHERE version = <old>": a concurrent save makes it match no row.
-    __mapper_args__ = {"version_id_col": version}
+    # Every UPDATE carries "WHERE version = <old>": a concurrent save makes it match no row. The
+    # version counts changes of the record's data and state (the write paths bump it once each); the
+    # bookkeeping the workflow keeps beside them (due date, waiting unit) does not make a new version.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class AuditEntry(db.Model):
@@ -84,3 +94,24 @@ class RecordRoute(db.Model):
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True, index=True)
     source: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RecordTransition(db.Model):
+    """One step of a record through its workflow: who moved it, when, from where to where, and why.
+
+    The record page's timeline; counted by facts (``{"transitions": "send_back"}``: 退回 counted)."""
+
+    __tablename__ = "record_transitions"
+    __table_args__ = (Index("ix_record_transitions_record", "record_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    transition: Mapped[str] = mapped_column(String(40))  # "" for entering the initial state
+    label: Mapped[str] = mapped_column(String(100), default="")
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(100), default="")  # who, when no person did it: 系统（办理时限·逾期）
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    workflow_version: Mapped[int | None] = mapped_column(Integer)

@@ -21,7 +21,8 @@ from server.records.scope import record_scope
 from server.specs.model import FormSpec
 
 MAX_PER_PAGE = 100
-FIXED_SORTS = {"number": Record.number, "created_at": Record.created_at, "updated_at": Record.updated_at}
+FIXED_SORTS = {"number": Record.number, "created_at": Record.created_at, "updated_at": Record.updated_at,
+               "due_date": Record.due_date}
 
 
 @dataclass
@@ -32,6 +33,8 @@ class ListQuery:
     sort: str = "-created_at"
     page: int = 1
     per_page: int = 20
+    state: str = ""          # workflow state (forms with x-form.workflow)
+    overdue: bool = False    # past its due date (open matters)
 
     def args(self) -> dict[str, str]:
         """The query as URL arguments (for paging links and the export link)."""
@@ -47,6 +50,10 @@ class ListQuery:
                 out[f"to.{path}"] = high
         if self.sort != "-created_at":
             out["sort"] = self.sort
+        if self.state:
+            out["state"] = self.state
+        if self.overdue:
+            out["overdue"] = "1"
         return out
 
 
@@ -72,9 +79,19 @@ def parse_list_args(form: FormSpec, args: Mapping[str, str]) -> ListQuery:
     sort = args.get("sort") or "-created_at"
     if sort.lstrip("-") in sortable_paths(form):
         query.sort = sort
+    workflow = _workflow(form)
+    if workflow is not None:
+        query.state = args.get("state", "") if args.get("state") in workflow.states else ""
+        query.overdue = args.get("overdue") == "1"
     query.page = _int(args.get("page"), 1, 1, 10**6)
     query.per_page = _int(args.get("per_page"), 20, 1, MAX_PER_PAGE)
     return query
+
+
+def _workflow(form: FormSpec):  # type: ignore[no-untyped-def]
+    from flask import current_app
+
+    return current_app.extensions["registry"].workflow_for_form(form.id)
 
 
 def sortable_paths(form: FormSpec) -> set[str]:
@@ -100,6 +117,12 @@ def build_select(form: FormSpec, query: ListQuery, user: User) -> Select[tuple[R
         stmt = stmt.where(Record.search_text.contains(query.q.lower(), autoescape=True))
     for path, value in query.choices.items():
         stmt = stmt.where(_json_at(path).as_string() == value)
+    if query.state:
+        stmt = stmt.where(Record.state == query.state)
+    if query.overdue:
+        from server.timeutil import CST, utcnow
+
+        stmt = stmt.where(Record.due_date < utcnow().astimezone(CST).date())
     for path, (low, high) in query.ranges.items():
         column = _json_at(path).as_string()
         if low:

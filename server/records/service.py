@@ -5,11 +5,12 @@ store → audit, all in one transaction. Nothing is written when any step fails.
 """
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.audit import log_event
@@ -27,6 +28,7 @@ from server.records.models import AuditEntry, Record, RecordRoute
 from server.records.numbering import assign_number
 from server.records.scope import record_scope, reference_scope
 from server.specs.model import FormSpec
+from server.events import RECORD_PREPARING, RECORD_SAVED, RECORD_SAVING, publish
 from server.timeutil import local_year, utcnow
 
 log = logging.getLogger(__name__)
@@ -36,11 +38,11 @@ def registry():  # type: ignore[no-untyped-def]
     return current_app.extensions["registry"]
 
 
-def check(form: FormSpec, data: Any, user: User, previous: dict[str, Any] | None = None) -> None:
+def check(form: FormSpec, data: Any, user: User | None, previous: dict[str, Any] | None = None) -> None:
     """Raise ValidationFailed with every field error: schema first, then references to records.
 
     A new or changed reference must name a record the user may refer to (an out-of-scope number reads
-    as unknown); references already stored are not re-judged, so a unit a record was routed to can
+    as unknown; ``user`` None is the system, which may name any existing record); references already stored are not re-judged, so a unit a record was routed to can
     save it even when the record it points to was never routed there.
     """
     model = build_form(form)
@@ -51,8 +53,9 @@ def check(form: FormSpec, data: Any, user: User, previous: dict[str, Any] | None
     for pointer, target, value in ref_values(model, data):
         if pointer in failed or (previous is not None and get_path(previous, pointer) == value):
             continue
+        scope = reference_scope(user) if user is not None else true()
         exists = db.session.scalar(select(Record.id).where(
-            Record.form_id == target, Record.number == value, reference_scope(user)))
+            Record.form_id == target, Record.number == value, scope))
         if exists is None:
             errors.append(FieldError(pointer, _ref_message(form, pointer, target, value)))
     if errors:
@@ -82,17 +85,28 @@ def create_record(form_id: str, data: Any, user: User) -> Record:
     require(user, "create", form)
     check(form, data, user)
     unit = _home_unit(user)
-    now = utcnow()
     with write_transaction():
-        number = assign_number(form, org_unit_id=unit.id, org_code=unit.code, year=local_year(now))
-        record = Record(form_id=form.id, form_version=form.version, number=number, org_unit_id=unit.id,
-                        data=data, search_text=_search_text(form, number, data), created_by_id=user.id,
-                        created_at=now, updated_by_id=user.id, updated_at=now, version=1)
-        db.session.add(record)
-        db.session.flush()
-        _audit(user, "create", record, json_diff({}, data))
-        _route_by_fields(form, record, user)
-    _run_rules(record, user)
+        record = insert_record(form, data, user, unit)
+    publish(RECORD_SAVED, record=record, user=user, created=True)
+    return record
+
+
+def insert_record(form: FormSpec, data: dict[str, Any], user: User, unit: OrgUnit) -> Record:
+    """Number, store, audit and route a validated record inside the caller's write transaction.
+
+    Subscribers of ``RECORD_SAVING`` run here too (a workflow form's record enters its initial
+    state); the caller publishes ``RECORD_SAVED`` after its commit.
+    """
+    now = utcnow()
+    number = assign_number(form, org_unit_id=unit.id, org_code=unit.code, year=local_year(now))
+    record = Record(form_id=form.id, form_version=form.version, number=number, org_unit_id=unit.id,
+                    data=data, search_text=_search_text(form, number, data), created_by_id=user.id,
+                    created_at=now, updated_by_id=user.id, updated_at=now, version=1)
+    db.session.add(record)
+    db.session.flush()
+    _audit(user, "create", record, json_diff({}, data))
+    _route_by_fields(form, record, user)
+    publish(RECORD_SAVING, record=record, user=user, created=True, previous=None)
     return record
 
 
@@ -103,67 +117,77 @@ def update_record(record_id: int, data: Any, user: User, expected_version: int) 
     if record.version != expected_version:
         raise Conflict(current_version=record.version, expected_version=expected_version)
     check(form, data, user, previous=record.data)
-    changes = json_diff(record.data, data)
+    changes = json_diff(record.data, data)  # in the order the user saw the fields
     if not changes and record.form_version == form.version:
         return record
     try:
         with write_transaction():
-            record = db.session.get(Record, record_id, populate_existing=True)
-            if record is None:
-                raise NotFound(str(record_id))
-            if record.version != expected_version:
-                raise Conflict(current_version=record.version, expected_version=expected_version)
-            record.data = data
-            record.form_version = form.version
-            record.search_text = _search_text(form, record.number, data)
-            record.updated_by_id = user.id
-            record.updated_at = utcnow()
-            db.session.flush()
-            _audit(user, "update", record, changes)
-            _route_by_fields(form, record, user)
+            record = locked_record(record_id, expected_version)
+            write_data(record, data, user, "update", changes=changes)
     except StaleDataError:
         current = db.session.get(Record, record_id, populate_existing=True)
         raise Conflict(current_version=current.version if current else -1, expected_version=expected_version)
-    _run_rules(record, user)
+    publish(RECORD_SAVED, record=record, user=user, created=False)
     return record
 
 
-def _run_rules(record: Record, user: User) -> None:
-    """Policy after a save. Its failures are logged and stored, never undo the person's save."""
-    if registry().live.rules is None:
-        return
-    from server.rules.service import on_record_saved
+def locked_record(record_id: int, expected_version: int | None = None) -> Record:
+    """The record re-read inside a write transaction, locked for update (PostgreSQL) and checked
+    against the version the caller saw: a stale version is a Conflict, nothing is written."""
+    record = db.session.get(Record, record_id, populate_existing=True, with_for_update=True)
+    if record is None:
+        raise NotFound(str(record_id))
+    if expected_version is not None and record.version != expected_version:
+        raise Conflict(current_version=record.version, expected_version=expected_version)
+    return record
 
-    try:
-        on_record_saved(record, user)
-    except Exception:  # noqa: BLE001 - the save stands; the failure is in the log for the administrator
-        log.exception("规则执行失败：记录 %s", record.number)
 
+def write_data(record: Record, data: dict[str, Any], user: User | None, action: str, detail: str = "",
+               changes: list[dict[str, Any]] | None = None, bump: bool = True) -> bool:
+    """Replace a record's data inside the caller's write transaction: audited with the diff, saved
+    under the live form version, routed by its org fields. The one place record data changes.
 
-def save_rule_changes(record: Record, data: dict[str, Any], user: User | None, decision_ids: list[int]) -> None:
-    """Write field changes decided by rules (inside the caller's transaction): validated, versioned, audited.
-
-    Rules do not run again on their own changes, so a rule cannot trigger itself in a loop.
+    ``user`` None means the system (the tick, policy); the audit then names no person. Returns
+    False when nothing changed (no version bump, no audit row). ``bump`` False: the caller counts the
+    version itself (a transition changes state and data as one new version).
     """
+    form = registry().form(record.form_id)
+    before = copy.deepcopy(data)
+    publish(RECORD_PREPARING, record=record, data=data)
+    if changes is None:
+        changes = json_diff(record.data, data)
+    elif data != before:  # derived fields filled in by a subscriber: audited with the change
+        changes = changes + json_diff(before, data)
+    if not changes and record.form_version == form.version:
+        return False
+    previous = record.data
+    record.data = data
+    if bump:
+        record.version += 1
+    record.form_version = form.version
+    record.search_text = _search_text(form, record.number, data)
+    if user is not None:
+        record.updated_by_id = user.id
+    record.updated_at = utcnow()
+    db.session.flush()
+    log_event(action, "record", object_id=record.id, user_id=user.id if user else None, subject=record.number,
+              diff=changes, form_id=record.form_id, record_version=record.version, detail=detail)
+    _route_by_fields(form, record, user)
+    publish(RECORD_SAVING, record=record, user=user, created=False, previous=previous)
+    return True
+
+
+def validate_data(record: Record, data: Any) -> None:
+    """Schema validation of data decided by the system (policy, workflow actions): ValidationFailed
+    with every field error. References are not re-checked against a person's scope."""
     form = registry().form(record.form_id)
     errors = validate(build_form(form), data)
     if errors:
-        from server.rules.apply import ActionFailed
-
-        raise ActionFailed("；".join(f"{e.pointer} {e.message}" for e in errors))
-    changes = json_diff(record.data, data)
-    record.data = data
-    record.form_version = form.version
-    record.search_text = _search_text(form, record.number, data)
-    record.updated_at = utcnow()
-    db.session.flush()
-    log_event("rule_update", "record", object_id=record.id, user_id=user.id if user else None,
-              subject=record.number, diff=changes, form_id=record.form_id, record_version=record.version,
-              detail="规则决定：" + "、".join(str(i) for i in decision_ids))
+        raise ValidationFailed(errors)
 
 
 def add_route_in_transaction(record_id: int, unit: OrgUnit, source: str) -> None:
-    """Route inside the caller's transaction (rules), idempotently."""
+    """Route inside the caller's transaction (rules, workflows), idempotently."""
     record = db.session.get(Record, record_id)
     if record is not None and db.session.get(RecordRoute, (record_id, unit.id)) is None:
         _add_route(record, unit, source, None)
@@ -234,7 +258,7 @@ def _add_route(record: Record, unit: OrgUnit, source: str, user: User | None) ->
               detail=f"{unit.code} {unit.name}（{source}）", form_id=record.form_id, record_version=record.version)
 
 
-def _route_by_fields(form: FormSpec, record: Record, user: User) -> None:
+def _route_by_fields(form: FormSpec, record: Record, user: User | None) -> None:
     """Make the record's field routes match its routing org fields (within the save).
 
     Units named now are routed to; a unit a field no longer names loses the route that field gave it
@@ -253,6 +277,6 @@ def _route_by_fields(form: FormSpec, record: Record, user: User) -> None:
     for route in stale:
         if route.org_unit_id not in wanted:
             db.session.delete(route)
-            log_event("unroute", "record", object_id=record.id, user_id=user.id, subject=record.number,
+            log_event("unroute", "record", object_id=record.id, user_id=user.id if user else None, subject=record.number,
                       detail=f"单位 {route.org_unit_id}（{route.source}）", form_id=record.form_id,
                       record_version=record.version)

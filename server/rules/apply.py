@@ -1,38 +1,79 @@
-"""Applying decisions: what fired becomes rows and record changes, in one transaction.
+"""Carrying out actions: what a rule, a transition or a timer step does, inside the caller's transaction.
 
-The engine only says which rules matched a fact; here each fired rule's actions are resolved
-(``{attr}`` placeholders from the fact), performed through the server's own services, and stored
-as a :class:`Decision` with its explanation. Effects are keyed by ruleset, rule, record and action
-index, so a rule firing again on a later save updates its effect instead of repeating it.
+The engine only says which rules matched; workflows say which transition was taken or which step
+is due. Either way the actions (``server.rules.vocabulary.ACTIONS``) are resolved — ``{placeholders}``
+filled from the fact — and performed here through the server's own services: record changes go into
+the working copy of the record's data (saved once by the caller, validated and audited), records in
+other ledgers go through the records service's one write path, tasks and notices into the inbox.
+Effects are keyed (``run.key`` + action index), so performing an action again updates its effect
+instead of repeating it. The workflow-only actions (timers, documents) are performed by
+``server.flow.actions`` and never reach this module.
 """
 from __future__ import annotations
 
 import copy
+import math
 import string
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
 
-from server.org.models import OrgUnit
-from server.org.service import unit_by_code
-from server.rules.models import Accountability, AwardIneligibility, Decision, Notification, Task, Veto
+from server.auth.models import User
+from server.errors import ValidationFailed
 from server.extensions import db
 from server.forms.pointers import get_path
-from server.workflow.calendar import add_working_days
+from server.inbox import service as inbox
+from server.org.models import OrgUnit
+from server.org.service import unit_by_code
+from server.records.models import Record
+from server.rules.models import Accountability, AwardIneligibility, Veto
+from server.workflow.calendar import WorkCalendar
+
+MISSING = "（未填）"
 
 
 class ActionFailed(ValueError):
     """An action could not be carried out (unknown unit, bad date ...); the message is Chinese."""
 
 
+@dataclass
+class ActionRun:
+    """Where actions run: the acting record (locked, in the transaction) and its working data, who
+    acts (None: the system), today, the calendar and parameters, and what the actions produced."""
+
+    key: str
+    record: Record | None
+    data: dict[str, Any] | None
+    user: User | None
+    today: date
+    calendar: WorkCalendar
+    params: Mapping[str, Any]
+    source: str                               # "rule:routing.to_police", "transition:route", "timer:handling.chase"
+    decision_id: int | None = None
+    timer_id: int | None = None
+    created: list[Record] = field(default_factory=list)   # published as saved after the commit
+    updated: list[Record] = field(default_factory=list)
+
+
 class _Fields(dict):
     """Format source that renders missing or empty attributes as "（未填）" instead of failing."""
 
     def __missing__(self, key: str) -> str:
-        return "（未填）"
+        return MISSING
+
+
+def display(value: Any) -> str:
+    """A fact value as people read it: numbers cut (never rounded up) to two decimals, so 89.995 %
+    reads 89.99 % and is not shown as the 90 % it failed to reach."""
+    if value is None:
+        return MISSING
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(math.floor(value * 100 + 1e-9) / 100)
+    return str(value)
 
 
 def render(template: str, fact: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
-    values = _Fields({k: ("（未填）" if v is None else v) for k, v in fact.items()})
+    values = _Fields({k: display(v) for k, v in fact.items()})
     values.update({f"param.{k}": v for k, v in parameters.items()})
     parts = []
     for literal, name, _spec, _conv in string.Formatter().parse(template):
@@ -43,19 +84,25 @@ def render(template: str, fact: Mapping[str, Any], parameters: Mapping[str, Any]
 
 
 def resolve(action: Mapping[str, Any], fact: Mapping[str, Any]) -> dict[str, Any]:
-    """The action with its string arguments' placeholders filled from the fact."""
-    return {k: render(v, fact, {}) if isinstance(v, str) and k != "do" else v for k, v in action.items()}
+    """The action with its string arguments' placeholders filled from the fact (``map`` too)."""
+    def fill(value: Any) -> Any:
+        if isinstance(value, str) and not value.startswith("/"):
+            return render(value, fact, {})
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        return value
+    return {k: (v if k == "do" else fill(v)) for k, v in action.items()}
 
 
-def _unit(code: Any) -> OrgUnit:
-    unit = unit_by_code(str(code)) if code else None
+def unit_of(code: Any) -> OrgUnit:
+    unit = unit_by_code(str(code)) if code not in (None, "", MISSING) else None
     if unit is None:
         raise ActionFailed(f"找不到单位 {code}")
     return unit
 
 
 def _date(value: Any) -> date | None:
-    if value in (None, "", "（未填）"):
+    if value in (None, "", MISSING):
         return None
     try:
         return date.fromisoformat(str(value))
@@ -73,42 +120,157 @@ def _upsert(model: type, key: str, **values: Any) -> None:
             setattr(row, name, value)
 
 
-def perform(action: Mapping[str, Any], key: str, decision: Decision, data: dict[str, Any] | None,
-            today: date) -> None:
-    """Carry out one resolved action; record-field changes go into ``data`` (saved by the caller)."""
-    do, common = action["do"], {"record_id": decision.record_id, "decision_id": decision.id}
-    if data is None and do in ("set_field", "assign_responsibility", "route_to"):
+def perform(action: Mapping[str, Any], index: int, run: ActionRun) -> None:
+    """Carry out one resolved action; record-field changes go into ``run.data`` (saved by the caller)."""
+    do = action["do"]
+    key = f"{run.key}:{index}"
+    common = {"record_id": run.record.id if run.record else None, "decision_id": run.decision_id}
+    if run.data is None and do in ("set_field", "assign_responsibility", "route_to", "update_record"):
         raise ActionFailed(f"动作 {do} 需要一条记录，这条规则的事实不是记录")
     if do == "set_field":
-        set_pointer(data, action["field"], action["value"])
+        if action.get("mode") != "fill" or get_path(run.data, action["field"]) in (None, "", []):
+            set_pointer(run.data, action["field"], action["value"])
     elif do == "assign_responsibility":
-        _assign(data, action)
+        _assign(run.data, action)
     elif do == "route_to":
         from server.records.service import add_route_in_transaction
 
-        add_route_in_transaction(decision.record_id, _unit(action["unit"]), f"rule:{decision.ruleset}.{decision.rule}")
+        add_route_in_transaction(run.record.id, unit_of(action["unit"]), run.source)
     elif do == "create_task":
-        _upsert(Task, key, title=action["title"], assignee_unit_id=_unit(action["assignee"]).id,
-                due_date=add_working_days(today, int(action["due_working_days"])), **common)
+        days = due_days(action["due_working_days"], run.params)
+        inbox.upsert(key, kind="task", unit_id=unit_of(action["assignee"]).id, title=action["title"],
+                     due_date=run.calendar.add_working_days(run.today, days), record_id=common["record_id"],
+                     decision_id=run.decision_id, timer_id=run.timer_id)
+    elif do == "notify":
+        inbox.upsert(key, kind="escalation" if run.timer_id else "notice", unit_id=unit_of(action["unit"]).id,
+                     title=action.get("title") or _first_line(action["message"]), message=action["message"],
+                     record_id=common["record_id"], decision_id=run.decision_id, timer_id=run.timer_id)
     elif do == "mark_ineligible":
-        _upsert(AwardIneligibility, key, unit_id=_unit(action["unit"]).id, award=action["award"],
+        _upsert(AwardIneligibility, key, unit_id=unit_of(action["unit"]).id, award=action["award"],
                 from_date=_date(action.get("from")), until_date=_date(action.get("until")), **common)
     elif do == "record_veto":
-        _upsert(Veto, key, unit_id=_unit(action["unit"]).id, year=int(action["year"]), reason=action["reason"], **common)
+        _upsert(Veto, key, unit_id=unit_of(action["unit"]).id, year=_year(action["year"]), reason=action["reason"],
+                **common)
     elif do == "record_accountability":
-        unit = _unit(action["unit"])
+        unit = unit_of(action["unit"])
         _upsert(Accountability, key, unit_id=unit.id, post=action["post"], person=unit.posts.get(action["post"], ""),
                 reason=action["reason"], **common)
-    elif do == "notify":
-        _upsert(Notification, key, unit_id=_unit(action["unit"]).id, message=action["message"], **common)
-    else:  # the loader admits only the vocabulary; this guards against a mismatch in code
-        raise ActionFailed(f"未知动作 {do}")
+    elif do == "create_record":
+        _create_record(action, key, run)
+    elif do == "update_record":
+        _update_record(action, run)
+    else:  # the loader admits only the vocabulary; workflow-only actions are performed by server.flow
+        raise ActionFailed(f"动作 {do} 不能在这里执行")
+
+
+def due_days(value: Any, params: Mapping[str, Any]) -> int:
+    if isinstance(value, dict) and "$param" in value:
+        value = params.get(value["$param"])
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ActionFailed(f"期限应为整数，实际为 {value!r}")
+    return value
+
+
+def _year(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ActionFailed(f"年份无效：{value}") from exc
+
+
+def _first_line(text: str) -> str:
+    return text.split("\n", 1)[0][:60]
+
+
+# -- records in other ledgers ---------------------------------------------------------------------
+def mapped(mapping: Mapping[str, Any], source: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A new record's data from a ``map``: ``/pointers`` read the acting record, resolved texts and
+    literals are taken as they are; empty values are left out."""
+    data: dict[str, Any] = {}
+    for target, value in mapping.items():
+        if isinstance(value, str) and value.startswith("/"):
+            value = get_path(source or {}, value, dash_is_last=True)
+        if value not in (None, "", MISSING):
+            set_pointer(data, target, value)
+    return data
+
+
+def _create_record(action: Mapping[str, Any], key: str, run: ActionRun) -> None:
+    """Register a record in another ledger (a transfer, a chase, a follow-up), never retyped; its
+    number can be written back into the acting record (``number_to``). Transitions and timer steps
+    run their actions once each; a rule creates one record per decision it stores."""
+    from server.records.service import check, insert_record, registry
+
+    form = registry().form(action["form"])
+    data = mapped(action["map"], run.data)
+    unit = _record_unit(action.get("unit"), run)
+    try:
+        check(form, data, run.user)
+    except ValidationFailed as exc:
+        details = "；".join(f"{e.pointer} {e.message}" for e in exc.errors)
+        raise ActionFailed(f"无法登记到《{form.title}》：{details}") from exc
+    actor = run.user or system_user()
+    record = insert_record(form, data, actor, unit)
+    run.created.append(record)
+    if action.get("number_to") and run.data is not None:
+        set_pointer(run.data, action["number_to"], record.number)
+
+
+def _record_unit(which: Any, run: ActionRun) -> OrgUnit:
+    if run.record is None:
+        raise ActionFailed("登记到其他台账需要一条记录")
+    if which in (None, "", "owner"):
+        return db.session.get(OrgUnit, run.record.org_unit_id)
+    if which == "assignee":
+        unit = db.session.get(OrgUnit, run.record.waiting_unit_id) if run.record.waiting_unit_id else None
+        if unit is None:
+            raise ActionFailed("本事项还没有承办单位")
+        return unit
+    return unit_of(which)
+
+
+def _update_record(action: Mapping[str, Any], run: ActionRun) -> None:
+    """Bring a linked record (named by number in field ``ref``) up to date with the acting record."""
+    from server.records.service import registry, validate_data, write_data
+    from sqlalchemy import select
+
+    number = get_path(run.data, action["ref"])
+    if not number:
+        return  # nothing linked (yet): nothing to update
+    other = db.session.scalar(select(Record).where(Record.form_id == action["form"], Record.number == number)
+                              .with_for_update())
+    if other is None:
+        raise ActionFailed(f"找不到编号为 {number} 的《{registry().form(action['form']).title}》记录")
+    data = copy.deepcopy(other.data)
+    for target, value in mapped(action["map"], run.data).items():
+        data[target] = value
+    try:
+        validate_data(other, data)
+    except ValidationFailed as exc:
+        details = "；".join(f"{e.pointer} {e.message}" for e in exc.errors)
+        raise ActionFailed(f"无法更新《{registry().form(action['form']).title}》{number}：{details}") from exc
+    if write_data(other, data, run.user, "update", detail=f"由 {run.record.number if run.record else ''} 同步"):
+        run.updated.append(other)
+
+
+def system_user() -> User:
+    """The account recorded as the creator of what the system does on its own (the tick): it cannot
+    log in, and pages show it as 系统."""
+    from sqlalchemy import select
+
+    user = db.session.scalar(select(User).where(User.username == "_system"))
+    if user is None:
+        user = User(username="_system", display_name="系统", password_hash="!", role="county_staff",
+                    is_enabled=False, org_unit_id=None)
+        db.session.add(user)
+        db.session.flush()
+    return user
 
 
 def _assign(data: dict[str, Any], action: Mapping[str, Any]) -> None:
     """Write the holder of a post into a field: a text field gets the name; a list of people
     (rows of name/unit/position) gets a row, once."""
-    unit = _unit(action.get("unit"))
+    unit = unit_of(action.get("unit"))
     holder = unit.posts.get(action["post"])
     if not holder:
         raise ActionFailed(f"{unit.name}没有登记“{action['post']}”岗位的人员")
@@ -126,11 +288,21 @@ def _assign(data: dict[str, Any], action: Mapping[str, Any]) -> None:
 
 
 def set_pointer(data: dict[str, Any], pointer: str, value: Any) -> None:
-    """Set ``value`` at a JSON pointer, creating the objects on the way."""
+    """Set ``value`` at a JSON pointer, creating the objects on the way (``-`` appends to a list)."""
     tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
-    node = data
+    node: Any = data
     for token in tokens[:-1]:
+        if isinstance(node, list) and (token == "-" or token.isdigit()):
+            node = node[-1] if token == "-" else node[int(token)]
+            continue
         node = node.setdefault(token, {})
-        if not isinstance(node, dict):
+        if not isinstance(node, (dict, list)):
             raise ActionFailed(f"字段 {pointer} 的上级不是对象")
-    node[tokens[-1]] = copy.deepcopy(value)
+    last = tokens[-1]
+    if isinstance(node, list):
+        if last == "-":
+            node.append(copy.deepcopy(value))
+        else:
+            node[int(last)] = copy.deepcopy(value)
+    else:
+        node[last] = copy.deepcopy(value)

@@ -1,4 +1,6 @@
-"""What rules decided, and the effects of those decisions (tasks, award eligibility, vetoes, ...).
+"""What rules decided, and the effects of those decisions (award eligibility, vetoes, accountability).
+
+Tasks and notices are items of the 待办 inbox (``server.inbox``).
 
 Every decision is stored with the ruleset and its version, the rule, the facts it matched, the actions
 and the outcome, so that "为什么" can always be answered. Effect rows carry the key of the rule action
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import JsonType
@@ -19,7 +21,16 @@ from server.timeutil import utcnow
 
 
 class Decision(db.Model):
+    """A rule that fired for a subject (a record, or a unit and period). A decision stays *in force*
+    while the rule keeps firing with the same actions; it is not stored again each day. When the rule
+    no longer fires (the officer gap is filled) it is lifted and the notices it raised are withdrawn.
+    At most one in-force decision per ruleset, rule and subject: a second tick racing the first
+    cannot store it twice (the unique index refuses)."""
+
     __tablename__ = "rule_decisions"
+    __table_args__ = (Index("uq_rule_decisions_in_force", "ruleset", "rule", "subject", unique=True,
+                            sqlite_where=text("lifted_at IS NULL AND outcome = 'applied' AND subject IS NOT NULL"),
+                            postgresql_where=text("lifted_at IS NULL AND outcome = 'applied' AND subject IS NOT NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -34,6 +45,8 @@ class Decision(db.Model):
     outcome: Mapped[str] = mapped_column(String(20))  # applied | failed
     error: Mapped[str] = mapped_column(Text, default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    subject: Mapped[str | None] = mapped_column(String(120), index=True)
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class _Effect:
@@ -41,16 +54,6 @@ class _Effect:
     record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("rule_decisions.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class Task(_Effect, db.Model):
-    __tablename__ = "tasks"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    assignee_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
-    due_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="open")
 
 
 class AwardIneligibility(_Effect, db.Model):
@@ -80,11 +83,3 @@ class Accountability(_Effect, db.Model):
     post: Mapped[str] = mapped_column(String(60))
     person: Mapped[str] = mapped_column(String(60))
     reason: Mapped[str] = mapped_column(Text)
-
-
-class Notification(_Effect, db.Model):
-    __tablename__ = "notifications"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
-    message: Mapped[str] = mapped_column(Text)

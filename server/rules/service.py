@@ -1,45 +1,56 @@
 """Running policy: evaluate the rulesets an event concerns, then apply what fired in one transaction.
 
 Evaluation is pure (a fact in, rule ids out, no I/O inside the engine); everything with effects
-happens afterwards in ``apply``. A failure while applying rolls every effect of that evaluation back
-and is itself stored as a failed decision, so nothing is half-applied and nothing fails silently.
+happens afterwards in ``apply``. A decision stays in force while its rule keeps firing with the same
+actions, so a daily ruleset does not store the same decision every day; when the rule stops firing
+the decision is lifted and the notices it raised are withdrawn. A failure while applying rolls every
+effect of that evaluation back and is itself stored as a failed decision: nothing is half-applied,
+nothing fails silently.
 """
 from __future__ import annotations
 
 import copy
 import logging
 import string
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Iterator
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from server.auth.models import User
 from server.db import write_transaction
+from server.errors import ValidationFailed
+from server.events import RECORD_SAVED, publish, subscribe
 from server.extensions import db
+from server.inbox import service as inbox
 from server.org.models import OrgUnit
-from server.records.models import Record
-from server.rules.apply import ActionFailed, perform, render, resolve
+from server.records.models import Record, RecordTransition
+from server.rules.apply import ActionFailed, ActionRun, perform, render, resolve
 from server.rules.conditions import condition_attributes, substitute_params
 from server.rules.engine import ENGINE
-from server.rules.facts import PROVIDERS, AreaUnits, FactContext
+from server.rules.facts import FactContext, Subject, build_fact
+from server.rules.lookups import lookup
 from server.rules.models import Decision
 from server.rules.normalise import normalise_fact
-from server.specs.model import RulesetSpec, RulesSpec
-from server.timeutil import CST, utcnow
+from server.specs.model import FactsSpec, RulesetSpec, RulesSpec
+from server.timeutil import CST, as_aware, utcnow
+from server.workflow.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Outcome:
-    """One evaluation of one ruleset against one record: the fact and the rules that fired."""
+    """One evaluation of one ruleset for one subject: the fact and the rules that fired."""
 
     ruleset: RulesetSpec
     version: str
     fact: dict[str, Any]
+    subject: str
     fired: list[str] = field(default_factory=list)
     record_version: int | None = None  # the record version the fact was taken from
 
@@ -55,9 +66,9 @@ def compile_rules(rules: RulesSpec, version: str) -> None:
     """Compile every ruleset of ``rules`` beside what is loaded (parameters substituted).
 
     The previous version stays compiled until the next reload, so a request that still holds it
-    finishes on its own rules; older versions are freed.
+    finishes on its own rules; older versions (and workflow conditions compiled with them) are freed.
     """
-    values = {name: p.value for name, p in rules.parameters.items()}
+    values = rules.values
     loaded = ENGINE.loaded()
     for ruleset in rules.rulesets.values():
         name = engine_name(rules, ruleset.id)
@@ -69,64 +80,93 @@ def compile_rules(rules: RulesSpec, version: str) -> None:
     _GENERATIONS.append(rules.tag)
     del _GENERATIONS[:-2]
     for name in loaded:
-        if "." in name and name.rsplit(".", 1)[1] not in _GENERATIONS:
+        tag = name.rsplit("__", 1)[1] if name.startswith("wf__") else name.rsplit(".", 1)[1] if "." in name else None
+        if tag is not None and tag not in _GENERATIONS:
             ENGINE.unload(name)
 
 
+def passed_conditions(rules: RulesSpec, key: str, conditions: dict[str, Any], fact: dict[str, Any]) -> set[str]:
+    """Which of ``conditions`` (id -> condition, ``$param`` allowed) hold for ``fact`` (normalised).
+
+    Workflow guards use this: compiled once per workflow version and parameter set, evaluated by the
+    same engine and with the same semantics as the rules."""
+    if not conditions:
+        return set()
+    name = f"wf__{key}__{rules.tag}"
+    if name not in ENGINE.loaded():
+        values = rules.values
+        ENGINE.load(name, {cid: substitute_params(c, values) for cid, c in conditions.items()}, key)
+    return set(ENGINE.evaluate(name, fact).fired)
+
+
+# -- facts ----------------------------------------------------------------------------------------
 def today() -> date:
     return utcnow().astimezone(CST).date()
 
 
-def evaluate(rules: RulesSpec, ruleset: RulesetSpec, record: Record, on: date | None = None) -> Outcome:
-    fact = normalise_fact(PROVIDERS[ruleset.facts].schema, record_fact(rules, ruleset, record, on))
+def live_rules() -> RulesSpec | None:
+    return current_app.extensions["registry"].live.rules
+
+
+def live_calendar() -> WorkCalendar:
+    return current_app.extensions["registry"].live.calendar
+
+
+def context(rules: RulesSpec, on: date | None = None) -> FactContext:
+    """A fact context for one evaluation or one batch (a tick): lookups aggregate once per batch."""
+    return FactContext(today=on or today(), parameters=rules.values, calendar=live_calendar())
+
+
+def record_subject(record: Record, spec: FactsSpec, data: Any = None) -> Subject:
+    unit = db.session.get(OrgUnit, record.org_unit_id)
+    properties = {
+        "number": record.number, "state": record.state if record.workflow_id else None,
+        "unit_code": unit.code if unit else None, "unit_kind": unit.kind if unit else None,
+        "unit_name": unit.name if unit else None,
+        "created_date": as_aware(record.created_at).astimezone(CST).date().isoformat() if record.created_at else None,
+        "due_date": record.due_date.isoformat() if record.due_date else None,
+        "state_date": as_aware(record.state_since).astimezone(CST).date().isoformat() if record.state_since else None,
+    }
+    transitions: dict[str, int] = {}
+    if record.id is not None and any("transitions" in d for d in spec.attributes.values()):
+        transitions = dict(db.session.execute(
+            select(RecordTransition.transition, func.count()).where(RecordTransition.record_id == record.id)
+            .group_by(RecordTransition.transition)).all())
+    return Subject(data=record.data if data is None else data, properties=properties, record=record, unit=unit,
+                   transitions=transitions)
+
+
+def record_fact(rules: RulesSpec, facts_id: str, record: Record, ctx: FactContext | None = None,
+                data: Any = None) -> dict[str, Any]:
+    """The normalised fact of ``record`` per the declaration ``facts_id`` (``data``: the record's
+    data as it would be after a change, e.g. a transition's dialog)."""
+    spec = rules.facts[facts_id]
+    fact = build_fact(spec, record_subject(record, spec, data), ctx or context(rules), lookup)
+    return normalise_fact(spec.schema, fact)
+
+
+def unit_facts(rules: RulesSpec, spec: FactsSpec, ctx: FactContext) -> Iterator[tuple[OrgUnit, dict[str, Any]]]:
+    """One normalised fact per active org unit of the kinds the declaration is about."""
+    townships = {u.id: u.code for u in db.session.scalars(select(OrgUnit).where(OrgUnit.kind.in_(("township", "subdistrict"))))}
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.is_active.is_(True), OrgUnit.kind.in_(list(spec.unit_kinds)))
+                               .order_by(OrgUnit.id))
+    for unit in list(units):
+        township = townships.get(unit.parent_id or -1) or townships.get(unit.serves_id or -1)
+        subject = Subject(data={}, unit=unit, properties={"code": unit.code, "name": unit.name, "kind": unit.kind,
+                                                          "township": township})
+        yield unit, normalise_fact(spec.schema, build_fact(spec, subject, ctx, lookup))
+
+
+def unit_subject_key(spec: FactsSpec, fact: dict[str, Any]) -> str:
+    return ":".join(["unit", str(fact.get("unit_code"))] + [str(fact.get(k)) for k in spec.key])
+
+
+# -- evaluating and applying -----------------------------------------------------------------------
+def evaluate(rules: RulesSpec, ruleset: RulesetSpec, record: Record, ctx: FactContext | None = None) -> Outcome:
+    fact = record_fact(rules, ruleset.facts, record, ctx)
     result = ENGINE.evaluate(engine_name(rules, ruleset.id), fact)
-    return Outcome(ruleset=ruleset, version=result.version, fact=fact, fired=list(result.fired),
-                   record_version=record.version)
-
-
-def area_units(code: str | None, fallback: Any, record: Record, params: dict[str, Any]) -> AreaUnits:
-    """The township (or unit) a matter belongs to, the offices serving it, and for a key area the
-    days since an earlier area of that township with a shared problem was delisted (relisting)."""
-    from server.org.service import unit_by_code
-
-    unit = None
-    if isinstance(code, str) and len(code) == 12 and code.isdigit():
-        unit = unit_by_code(code) or unit_by_code(code[:9] + "000")
-    unit = unit or fallback
-    if unit is not None and unit.kind in ("village", "community") and unit.parent_id:
-        unit = db.session.get(OrgUnit, unit.parent_id)
-    if unit is None:
-        return AreaUnits()
-    serving = list(db.session.scalars(select(OrgUnit).where(OrgUnit.serves_id == unit.id, OrgUnit.is_active.is_(True))))
-    police = next((u.code for u in serving if u.kind == "police_station"), "")
-    justice_parent = unit_by_code(str(params.get("justice_bureau_code", "")))
-    justice = next((u.code for u in serving if justice_parent is not None and u.parent_id == justice_parent.id), "")
-    return AreaUnits(code=unit.code, name=unit.name, kind=unit.kind, police_station=police, justice_office=justice,
-                     previous_delisting_days=_relisting_days(record, unit.code) if record.form_id == "key_area" else None)
-
-
-def _relisting_days(record: Record, township_code: str) -> int | None:
-    """Days between this listing and the latest earlier delisting, in the same township, of a key area
-    that shared one of its problem categories (None when there was none)."""
-    listed = (record.data.get("listing") or {}).get("listed_date")
-    categories = set((record.data.get("problems") or {}).get("categories") or [])
-    if not listed:
-        return None
-    best = None
-    others = db.session.scalars(select(Record).where(Record.form_id == "key_area", Record.id != record.id))
-    for other in others:
-        data = other.data
-        delisted = (data.get("delisting") or {}).get("delisted_date")
-        shared = categories & set((data.get("problems") or {}).get("categories") or [])
-        if data.get("township_code") != township_code or not delisted or not shared or delisted > listed:
-            continue
-        days = (date.fromisoformat(listed) - date.fromisoformat(delisted)).days
-        best = days if best is None else min(best, days)
-    return best
-
-
-def record_unit(record: Record) -> OrgUnit | None:
-    return db.session.get(OrgUnit, record.org_unit_id)
+    return Outcome(ruleset=ruleset, version=result.version, fact=fact, subject=f"record:{record.id}",
+                   fired=list(result.fired), record_version=record.version)
 
 
 def rulesets_for(rules: RulesSpec | None, event: str, form_id: str | None) -> list[RulesetSpec]:
@@ -135,85 +175,120 @@ def rulesets_for(rules: RulesSpec | None, event: str, form_id: str | None) -> li
     return [r for r in rules.rulesets.values() if r.event == event and (r.form is None or r.form == form_id)]
 
 
-def on_record_saved(record: Record, user: User | None) -> list[Decision]:
-    """Run the record_saved rulesets of the record's form and apply what they decide."""
-    rules = current_app.extensions["registry"].live.rules
-    outcomes = [evaluate(rules, r, record) for r in rulesets_for(rules, "record_saved", record.form_id)]
-    return apply_outcomes(rules, record, outcomes, user)
+def on_record_saved(record: Record, user: User | None, **_: Any) -> list[Decision]:
+    """Run the record_saved rulesets of the record's form and apply what they decide, together."""
+    rules = live_rules()
+    outcomes = [evaluate(rules, ruleset, record) for ruleset in rulesets_for(rules, "record_saved", record.form_id)]
+    return apply_outcomes(rules, outcomes, record, user)
 
 
-def apply_outcomes(rules: RulesSpec, record: Record | None, outcomes: list[Outcome],
-                   user: User | None) -> list[Decision]:
-    """Apply what fired (``record`` is None for facts about org units) in one transaction."""
-    params = {n: p.value for n, p in rules.parameters.items()}
-    pending = [(o, rule_id) for o in outcomes for rule_id in o.fired if _is_new(o, rule_id, record)]
-    if not pending:
+def subscribe_events() -> None:
+    subscribe(RECORD_SAVED, on_record_saved)
+
+
+@dataclass
+class _Plan:
+    outcome: Outcome
+    pending: list[tuple[str, Decision | None]]
+    lifted: list[Decision]
+
+
+def apply_outcomes(rules: RulesSpec, outcomes: list[Outcome], record: Record | None, user: User | None,
+                   ctx: FactContext | None = None) -> list[Decision]:
+    """Bring the decisions in force for one subject in line with what fired, in one transaction."""
+    plans = []
+    for outcome in outcomes:
+        in_force = {d.rule: d for d in db.session.scalars(select(Decision).where(
+            Decision.ruleset == outcome.ruleset.id, Decision.subject == outcome.subject, Decision.lifted_at.is_(None),
+            Decision.outcome == "applied"))}
+        pending = [(rule_id, in_force.get(rule_id)) for rule_id in outcome.fired
+                   if _is_new(outcome, rule_id, in_force.get(rule_id))]
+        lifted = [d for rule_id, d in in_force.items() if rule_id not in outcome.fired]
+        if pending or lifted:
+            plans.append(_Plan(outcome, pending, lifted))
+    if not plans:
         return []
+    ctx = ctx or context(rules)
     try:
         with write_transaction():
-            return _apply(record, pending, params, user)
+            decisions, created = _apply(rules, plans, record, user, ctx)
+    except IntegrityError:  # another tick stored the same decision a moment ago: it is done
+        db.session.rollback()
+        return []
     except Exception as exc:  # noqa: BLE001 - any failure is stored as such; nothing half-applied
+        db.session.rollback()
         if not isinstance(exc, ActionFailed):
             log.exception("规则决定执行失败")
         with write_transaction():
-            return [_decision(o, rule_id, record, params, user, "failed", str(exc) or type(exc).__name__)
-                    for o, rule_id in pending]
-
-
-def _apply(record: Record, pending: list[tuple[Outcome, str]], params: dict[str, Any],
-           user: User | None) -> list[Decision]:
-    from server.records.service import save_rule_changes
-
-    fresh = (db.session.get(Record, record.id, populate_existing=True, with_for_update=True)
-             if record is not None else None)
-    if fresh is not None and any(o.record_version not in (None, fresh.version) for o, _ in pending):
-        return []  # saved again since these facts were taken: that save runs the rules on its own data
-    data = copy.deepcopy(fresh.data) if fresh is not None else None
-    decisions = []
-    for outcome, rule_id in pending:
-        decision = _decision(outcome, rule_id, fresh, params, user, "applied")
-        for index, action in enumerate(decision.actions):
-            key = f"{outcome.ruleset.id}:{rule_id}:{_subject(fresh, outcome)}:{index}"
-            perform(action, key, decision, data, today())
-        decisions.append(decision)
-    if fresh is not None and data != fresh.data:
-        save_rule_changes(fresh, data, user, [d.id for d in decisions])
+            return [_decision(rules, plan.outcome, rule_id, record, user, "failed", str(exc) or type(exc).__name__)
+                    for plan in plans for rule_id, _ in plan.pending]
+    for created_record in created:
+        publish(RECORD_SAVED, record=created_record, user=user, created=True)
     return decisions
 
 
-def _subject(record: Record | None, outcome: Outcome) -> str:
-    """What an effect is about: the record, or the unit (and the month, for monthly matters)."""
-    if record is not None:
-        return str(record.id)
-    return ":".join(str(p) for p in ("unit", outcome.fact.get("unit_code"), outcome.fact.get("report_month")) if p)
+def _apply(rules: RulesSpec, plans: list[_Plan], record: Record | None, user: User | None,
+           ctx: FactContext) -> tuple[list[Decision], list[Record]]:
+    from server.records.service import validate_data, write_data
+
+    fresh = (db.session.get(Record, record.id, populate_existing=True, with_for_update=True)
+             if record is not None else None)
+    if fresh is not None and any(p.outcome.record_version not in (None, fresh.version) for p in plans):
+        return [], []  # saved again since these facts were taken: that save runs the rules on its own data
+    now = utcnow()
+    lifted = [d for plan in plans for d in plan.lifted]
+    for decision in lifted + [current for plan in plans for _, current in plan.pending if current is not None]:
+        decision.lifted_at = now
+    inbox.withdraw_for_decisions(d.id for d in lifted)
+    db.session.flush()
+    data = copy.deepcopy(fresh.data) if fresh is not None else None
+    decisions, created = [], []
+    for plan in plans:
+        outcome = plan.outcome
+        for rule_id, _ in plan.pending:
+            decision = _decision(rules, outcome, rule_id, fresh, user, "applied")
+            run = ActionRun(key=f"{outcome.ruleset.id}:{rule_id}:{outcome.subject}", record=fresh, data=data,
+                            user=user, today=ctx.today, calendar=ctx.calendar, params=ctx.parameters,
+                            source=f"rule:{outcome.ruleset.id}.{rule_id}", decision_id=decision.id)
+            for index, action in enumerate(decision.actions):
+                perform(action, index, run)
+            created += run.created
+            decisions.append(decision)
+    if fresh is not None and data != fresh.data:
+        try:
+            validate_data(fresh, data)
+        except ValidationFailed as exc:
+            raise ActionFailed("；".join(f"{e.pointer} {e.message}" for e in exc.errors)) from exc
+        write_data(fresh, data, user, "rule_update", detail="规则决定：" + "、".join(str(d.id) for d in decisions))
+    return decisions, created
 
 
-def _decision(outcome: Outcome, rule_id: str, record: Record | None, params: dict[str, Any], user: User | None,
+def _decision(rules: RulesSpec, outcome: Outcome, rule_id: str, record: Record | None, user: User | None,
               status: str, error: str = "") -> Decision:
     rule = outcome.ruleset.rules[rule_id]
     decision = Decision(ruleset=outcome.ruleset.id, ruleset_version=outcome.version, rule=rule_id,
                         title=rule["title"], record_id=record.id if record else None, facts=outcome.fact,
                         actions=[resolve(a, outcome.fact) for a in rule["actions"]],
-                        explanation=render(rule["explain"], outcome.fact, params), outcome=status, error=error,
-                        user_id=user.id if user else None)
+                        explanation=render(rule["explain"], outcome.fact, rules.values), outcome=status, error=error,
+                        user_id=user.id if user else None, subject=outcome.subject)
     db.session.add(decision)
     db.session.flush()
     return decision
 
 
-def _is_new(outcome: Outcome, rule_id: str, record: Record | None) -> bool:
-    """Skip a firing that repeats the last applied one: same rule, same record, and the same values of
-    the attributes the rule looks at (its condition and explanation). Other attributes, such as a
-    field this very rule set, do not make a firing new."""
-    same = (Decision.record_id == record.id if record is not None else
-            (Decision.record_id.is_(None)) & (Decision.facts["unit_code"].as_string() == outcome.fact.get("unit_code")))
-    last = db.session.scalar(select(Decision).where(
-        Decision.ruleset == outcome.ruleset.id, Decision.rule == rule_id, same,
-        Decision.outcome == "applied").order_by(Decision.id.desc()).limit(1))
-    if last is None:
+def _is_new(outcome: Outcome, rule_id: str, current: Decision | None) -> bool:
+    """Whether a firing must be stored: nothing in force, or other actions (another unit, year, due
+    date ...). On a save, a change of what the rule looks at also re-explains the decision; the daily
+    tick does not store the same decision again because a day passed."""
+    if current is None:
         return True
-    names = _relevant_attributes(outcome.ruleset.rules[rule_id])
-    return {k: last.facts.get(k) for k in names} != {k: outcome.fact.get(k) for k in names}
+    rule = outcome.ruleset.rules[rule_id]
+    if current.actions != [resolve(a, outcome.fact) for a in rule["actions"]]:
+        return True
+    if outcome.ruleset.event == "daily":
+        return False
+    names = _relevant_attributes(rule)
+    return {k: current.facts.get(k) for k in names} != {k: outcome.fact.get(k) for k in names}
 
 
 def _relevant_attributes(rule: dict[str, Any]) -> set[str]:
@@ -228,131 +303,104 @@ def decisions_for(record: Record) -> list[Decision]:
     return list(db.session.scalars(select(Decision).where(Decision.record_id == record.id).order_by(Decision.id)))
 
 
-def simulate(rules: RulesSpec, ruleset: RulesetSpec, fact: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the ruleset would decide for ``fact`` (normalised first); nothing is stored."""
-    provider = PROVIDERS[ruleset.facts]
-    fact = normalise_fact(provider.schema, fact)
-    params = {n: p.value for n, p in rules.parameters.items()}
-    result = ENGINE.evaluate(engine_name(rules, ruleset.id), fact)
-    return [decision_view(ruleset, rule_id, fact, params) for rule_id in result.fired]
-
-
-def decision_view(ruleset: RulesetSpec, rule_id: str, fact: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    rule = ruleset.rules[rule_id]
-    return {"ruleset": ruleset.id, "rule": rule_id, "title": rule["title"],
-            "explanation": render(rule["explain"], fact, params),
-            "actions": [resolve(a, fact) for a in rule["actions"]], "facts": fact}
-
-
-def record_fact(rules: RulesSpec, ruleset: RulesetSpec, record: Record, on: date | None = None) -> dict[str, Any]:
-    """The raw fact of ``record`` for ``ruleset`` (normalise before evaluating)."""
-    provider = PROVIDERS[ruleset.facts]
-    unit = record_unit(record)
-    params = {n: p.value for n, p in rules.parameters.items()}
-    ctx = FactContext(today=on or today(), parameters=params, unit_code=unit.code if unit else "",
-                      unit_kind=unit.kind if unit else "", area=area_units(provider.area_code(record.data), unit, record, params))
-    return provider.build(record.data, ctx)
-
-
 def run_daily(on: date | None = None) -> list[Decision]:
-    """The daily tick: evaluate every ``daily`` ruleset over the records of its form, apply decisions."""
-    rules = current_app.extensions["registry"].live.rules
+    """The daily rulesets over every record of their form, or every unit of their kinds."""
+    rules = live_rules()
     applied: list[Decision] = []
     for ruleset in rulesets_for(rules, "daily", None):
-        provider = PROVIDERS[ruleset.facts]
-        if provider.subject == "org_unit":
-            for fact in unit_facts(rules, ruleset, on):
-                result = ENGINE.evaluate(engine_name(rules, ruleset.id), fact)
-                outcome = Outcome(ruleset=ruleset, version=result.version, fact=fact, fired=list(result.fired))
-                applied += apply_outcomes(rules, None, [outcome], None)
-            continue
-        for record in list(db.session.scalars(select(Record).where(Record.form_id == provider.form).order_by(Record.id))):
-            applied += apply_outcomes(rules, record, [evaluate(rules, ruleset, record, on)], None)
+        spec = rules.facts[ruleset.facts]
+        ctx = context(rules, on)
+        for record, outcome in _daily_outcomes(rules, ruleset, spec, ctx):
+            applied += apply_outcomes(rules, [outcome], record, None, ctx)
     return applied
 
 
-def unit_facts(rules: RulesSpec, ruleset: RulesetSpec, on: date | None = None) -> list[dict[str, Any]]:
-    """One normalised fact per active org unit of the kinds the provider is about."""
-    provider = PROVIDERS[ruleset.facts]
-    params = {n: p.value for n, p in rules.parameters.items()}
-    inputs = {"officers": officer_counts() if provider.name == "officer_coverage" else {},
-              "reported_months": reported_months() if provider.name == "monthly_report" else {}}
-    units = db.session.scalars(select(OrgUnit).where(OrgUnit.is_active.is_(True),
-                                                     OrgUnit.kind.in_(list(provider.unit_kinds))).order_by(OrgUnit.id))
-    parents = {u.id: u.code for u in db.session.scalars(select(OrgUnit).where(OrgUnit.kind.in_(("township", "subdistrict"))))}
-    facts = []
-    for unit in units:
-        ctx = FactContext(today=on or today(), parameters=params, unit_code=unit.code, unit_kind=unit.kind)
-        data = {"unit": {"code": unit.code, "name": unit.name, "kind": unit.kind,
-                         "township": parents.get(unit.parent_id or -1) or parents.get(unit.serves_id or -1)},
-                "officers": inputs["officers"].get(unit.code, 0), "reported_months": inputs["reported_months"]}
-        facts.append(normalise_fact(provider.schema, provider.build(data, ctx)))
-    return facts
+def _daily_outcomes(rules: RulesSpec, ruleset: RulesetSpec, spec: FactsSpec, ctx: FactContext,
+                    engine: str | None = None) -> Iterator[tuple[Record | None, Outcome]]:
+    engine = engine or engine_name(rules, ruleset.id)
+    if spec.subject == "org_unit":
+        for _unit, fact in unit_facts(rules, spec, ctx):
+            result = ENGINE.evaluate(engine, fact)
+            yield None, Outcome(ruleset=ruleset, version=result.version, fact=fact,
+                                subject=unit_subject_key(spec, fact), fired=list(result.fired))
+        return
+    ids = list(db.session.scalars(select(Record.id).where(Record.form_id == spec.form).order_by(Record.id)))
+    for record_id in ids:
+        record = db.session.get(Record, record_id)
+        fact = record_fact(rules, ruleset.facts, record, ctx)
+        result = ENGINE.evaluate(engine, fact)
+        yield record, Outcome(ruleset=ruleset, version=result.version, fact=fact, subject=f"record:{record.id}",
+                              fired=list(result.fired), record_version=record.version)
 
 
-def reported_months() -> dict[str, set[str]]:
-    """Months each county unit has filed its monthly inspection report for (县直部门月度检查报告)."""
-    months: dict[str, set[str]] = {}
-    for data in db.session.scalars(select(Record.data).where(Record.form_id == "monthly_inspection")):
-        if data.get("inspecting_unit") and data.get("report_month"):
-            months.setdefault(data["inspecting_unit"], set()).add(data["report_month"])
-    return months
+# -- simulation (nothing is stored) ------------------------------------------------------------------
+def simulate(rules: RulesSpec, ruleset: RulesetSpec, fact: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the ruleset would decide for ``fact`` (normalised first)."""
+    fact = normalise_fact(rules.facts[ruleset.facts].schema, fact)
+    result = ENGINE.evaluate(engine_name(rules, ruleset.id), fact)
+    return [decision_view(rules, ruleset, rule_id, fact) for rule_id in result.fired]
 
 
-def officer_counts() -> dict[str, int]:
-    """Active information officers per unit code, from the 信息员花名册 records."""
-    counts: dict[str, int] = {}
-    for data in db.session.scalars(select(Record.data).where(Record.form_id == "officer_roster")):
-        if data.get("status") != "active":
-            continue
-        code = data.get("village_code") or data.get("community_code") or data.get("unit_code")
-        if code:
-            counts[code] = counts.get(code, 0) + 1
-    return counts
+def decision_view(rules: RulesSpec, ruleset: RulesetSpec, rule_id: str, fact: dict[str, Any]) -> dict[str, Any]:
+    rule = ruleset.rules[rule_id]
+    return {"ruleset": ruleset.id, "rule": rule_id, "title": rule["title"],
+            "explanation": render(rule["explain"], fact, rules.values),
+            "actions": [resolve(a, fact) for a in rule["actions"]], "facts": fact}
 
 
 @dataclass
 class Change:
-    record: Record
+    subject: str                # a record number, or a unit (and period)
     ruleset: str
     before: list[str]
     after: list[str]
+    record: Record | None = None
 
 
-def compare_draft(draft: RulesSpec) -> list[Change]:
-    """Which decisions a draft configuration would change, record by record (nothing is stored).
-
-    The draft is compiled beside the live rulesets under other names, evaluated against every record
-    its rulesets concern, and unloaded again.
-    """
-    live = current_app.extensions["registry"].live.rules or RulesSpec()
+def compare_draft(draft: RulesSpec, on: date | None = None) -> list[Change]:
+    """Which decisions a draft configuration would change, subject by subject, on date ``on``:
+    rulesets on saves and daily ones, over records and over org units alike. The draft is compiled
+    beside the live rulesets under other names, evaluated, and unloaded again."""
+    live = live_rules() or RulesSpec()
     names = {r: f"draft__{r}" for r in draft.rulesets}
-    values = {n: p.value for n, p in draft.parameters.items()}
     for ruleset in draft.rulesets.values():
-        ENGINE.load(names[ruleset.id], {i: substitute_params(r["if"], values) for i, r in ruleset.rules.items()}, "draft")
+        ENGINE.load(names[ruleset.id], {i: substitute_params(r["if"], draft.values) for i, r in ruleset.rules.items()},
+                    "draft")
     try:
-        return [change for ruleset_id in sorted(set(draft.rulesets) | set(live.rulesets))
-                for change in _compare_ruleset(live, draft, ruleset_id, names)]
+        changes: list[Change] = []
+        for ruleset_id in sorted(set(draft.rulesets) | set(live.rulesets)):
+            before = _firings(live, ruleset_id, engine_name(live, ruleset_id), on)
+            after = _firings(draft, ruleset_id, names.get(ruleset_id, ""), on)
+            for subject in sorted(set(before) | set(after), key=lambda s: (before.get(s) or after.get(s))[0]):
+                b, a = before.get(subject, ("", [], None)), after.get(subject, ("", [], None))
+                if b[1] != a[1]:
+                    changes.append(Change(subject=b[0] or a[0], ruleset=ruleset_id, before=b[1], after=a[1],
+                                          record=b[2] or a[2]))
+        return changes
     finally:
         for name in names.values():
             ENGINE.unload(name)
 
 
-def _compare_ruleset(live: RulesSpec, draft: RulesSpec, ruleset_id: str, names: dict[str, str]) -> list[Change]:
-    spec = draft.rulesets.get(ruleset_id) or live.rulesets[ruleset_id]
-    form_id = spec.form or PROVIDERS[spec.facts].form
-    changes = []
-    for record in db.session.scalars(select(Record).where(Record.form_id == form_id).order_by(Record.id)):
-        before = _fired(live, ruleset_id, engine_name(live, ruleset_id), record)
-        after = _fired(draft, ruleset_id, names.get(ruleset_id, ""), record)
-        if before != after:
-            changes.append(Change(record=record, ruleset=ruleset_id, before=before, after=after))
-    return changes
-
-
-def _fired(rules: RulesSpec, ruleset_id: str, engine_name: str, record: Record) -> list[str]:
+def _firings(rules: RulesSpec, ruleset_id: str, engine: str, on: date | None
+             ) -> dict[str, tuple[str, list[str], Record | None]]:
+    """subject -> (label, rules fired, record) for every subject of one ruleset of ``rules``."""
     ruleset = rules.rulesets.get(ruleset_id)
     if ruleset is None:
-        return []
-    fact = normalise_fact(PROVIDERS[ruleset.facts].schema, record_fact(rules, ruleset, record))
-    return list(ENGINE.evaluate(engine_name, fact).fired)
+        return {}
+    spec = rules.facts[ruleset.facts]
+    ctx = FactContext(today=on or today(), parameters=rules.values, calendar=live_calendar())
+    found: dict[str, tuple[str, list[str], Record | None]] = {}
+    if ruleset.event == "daily":
+        for record, outcome in _daily_outcomes(rules, ruleset, spec, ctx, engine):
+            label = record.number if record is not None else outcome.subject.split(":", 1)[1]
+            found[outcome.subject] = (label, outcome.fired, record)
+        return found
+    for record in db.session.scalars(select(Record).where(Record.form_id == ruleset.form).order_by(Record.id)):
+        fact = record_fact(rules, ruleset.facts, record, ctx)
+        found[f"record:{record.id}"] = (record.number, list(ENGINE.evaluate(engine, fact).fired), record)
+    return found
+
+
+def counts_by_rule(decisions: list[Decision]) -> Counter[tuple[str, str]]:
+    return Counter((d.ruleset, d.rule) for d in decisions)

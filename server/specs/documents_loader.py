@@ -20,6 +20,7 @@ from jsonschema.exceptions import SchemaError
 from server.errors import ConfigError
 from server.specs.jsonpos import pointer_join
 from server.specs.metaschema import FORM_META_SCHEMA, show
+from server.specs.fieldpaths import schema_at
 from server.specs.model import DocumentSpec, canonical_digest
 
 DOCUMENTS_DIR = "documents"
@@ -54,7 +55,9 @@ DOCUMENT_META = Draft202012Validator({
                                                              "title": {"type": "string", "minLength": 1},
                                                              "form": {"type": "string"}, "date": _POINTER,
                                                              "where": {"type": "object",
-                                                                       "propertyNames": _POINTER}}}}}}},
+                                                                       "propertyNames": _POINTER},
+                                                             "states": {"type": "array", "minItems": 1,
+                                                                        "items": {"type": "string"}}}}}}}},
                    "minProperties": 1, "maxProperties": 1},
         "data": {"type": "object"},
         "fields": {"type": "object", "propertyNames": {"pattern": NAME},
@@ -79,7 +82,7 @@ def load_documents(config_dir: Path, forms: dict[str, dict[str, Any] | None]
     ``forms`` maps every form id to its schema, or to None when the form file itself is broken (its
     own errors are reported; pointers into it are then not checked, so one error does not cascade).
     """
-    from server.specs.org_loader import _load_file
+    from server.specs.files import load_file
 
     root = Path(config_dir) / DOCUMENTS_DIR
     if not root.is_dir():
@@ -91,7 +94,7 @@ def load_documents(config_dir: Path, forms: dict[str, dict[str, Any] | None]
         if not re.fullmatch(NAME, folder.name):
             errors.append(ConfigError(base, "", 1, 1, f"目录名（文书 id）应匹配 {NAME}，实际为 {show(folder.name)}"))
             continue
-        document, file_errors = _load_file(folder / DOCUMENT_FILE, f"{base}/{DOCUMENT_FILE}", DOCUMENT_META,
+        document, file_errors = load_file(folder / DOCUMENT_FILE, f"{base}/{DOCUMENT_FILE}", DOCUMENT_META,
                                            lambda doc: _DocumentCheck(doc, forms).problems())
         template_path = folder / TEMPLATE_FILE
         template_errors = _template_errors(template_path, f"{base}/{TEMPLATE_FILE}")
@@ -226,35 +229,6 @@ def pattern_problem(pattern: str, allowed: tuple[str, ...], required: tuple[str,
     except (ValueError, TypeError) as exc:
         return f"无法按此格式生成（{exc}）：{show(pattern)}"
     return None
-
-
-def schema_at(schema: Any, pointer: str) -> dict[str, Any] | None:
-    """The sub-schema a record pointer reaches (array items by index or ``-`` = last), or None."""
-    node = schema
-    for part in pointer.split("/")[1:]:
-        if not isinstance(node, dict):
-            return None
-        properties = _all_properties(node)
-        if part in properties:
-            node = properties[part]
-        elif (part == "-" or part.isdigit()) and isinstance(node.get("items"), dict):
-            node = node["items"]
-        else:
-            return None
-    return node if isinstance(node, dict) else None
-
-
-def _all_properties(node: dict[str, Any]) -> dict[str, Any]:
-    """Properties of an object schema, including those its conditional branches add."""
-    merged = dict(node.get("properties") or {})
-    for key in ("then", "else"):
-        if isinstance(node.get(key), dict):
-            merged.update(_all_properties(node[key]))
-    for key in ("allOf", "anyOf", "oneOf"):
-        for branch in node.get(key) or []:
-            if isinstance(branch, dict):
-                merged.update(_all_properties(branch))
-    return merged
 
 
 def _template_errors(path: Path, file: str) -> list[ConfigError]:

@@ -12,18 +12,25 @@ from __future__ import annotations
 import json
 import re
 import string
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from server.errors import ConfigError, ConfigInvalid
-from server.specs.jsonpos import ParsedJson, parse_json, pointer_join, position_of, unescape_token
+from server.specs.files import merge_problems, read_json
+from server.specs.jsonpos import pointer_join, position_of, unescape_token
 from server.specs.metaschema import (
     FORM_META_VALIDATOR, JSON_SCHEMA_VALIDATOR, SUPPORTED_TYPES, describe, show,
 )
 from server.specs.documents_loader import load_documents
-from server.specs.model import ConfigSet, FormSpec, canonical_digest
+from server.specs.model import ConfigSet, FormSpec, RulesSpec, canonical_digest
 from server.specs.org_loader import load_org
+from server.specs.calendar_loader import calendar_warnings, load_calendar
 from server.specs.rules_loader import load_rules
+from server.specs.workflows_loader import load_workflows
+from server.timeutil import CST
+from server.workflow.calendar import WorkCalendar
+from server.workflow.definition import Workflow
 
 FORMS_DIR = "forms"
 FORM_ID = re.compile(r"[a-z][a-z0-9_]{1,39}")
@@ -31,19 +38,6 @@ FORM_ID = re.compile(r"[a-z][a-z0-9_]{1,39}")
 Problem = tuple[str, str]  # (JSON pointer, message)
 Fields = dict[str, tuple[str, Any]]  # field name -> (pointer, schema), in file order
 
-_SYNTAX_REASONS = {
-    "Expecting value": "此处应为一个值",
-    "Expecting ',' delimiter": '此处应为逗号 ","',
-    "Expecting ':' delimiter": '此处应为冒号 ":"',
-    "Expecting property name enclosed in double quotes": "此处应为双引号括起的键名",
-    "Unterminated string starting at": "字符串缺少结尾的双引号",
-    "Invalid control character at": "字符串中不能直接出现控制字符（换行、制表符应写作 \\n、\\t）",
-    "Invalid \\escape": "无效的转义序列",
-    "Invalid \\u" + "X" * 4 + " escape": "无效的 \\u 转义（应为 \\u 加 4 位十六进制数）",
-    "Extra data": "JSON 值结束后还有多余内容",
-    "Illegal trailing comma before end of object": "对象的最后一项后面不能有逗号",  # Python 3.13+
-    "Illegal trailing comma before end of array": "数组的最后一项后面不能有逗号",
-}
 _KIND_NAMES = {
     "choice": "选项字段", "multi": "多选字段", "date": "日期字段", "date-time": "日期时间字段",
     "string": "字符串字段", "integer": "整数字段", "number": "数字字段", "boolean": "布尔字段",
@@ -84,25 +78,50 @@ def load_config(config_dir: Path) -> ConfigSet:
                 digest=canonical_digest(schema), path=file,
             )
     org, org_errors = load_org(Path(config_dir))
-    rules, rules_errors = load_rules(Path(config_dir))
     schemas = {form_id: (forms[form_id].schema if form_id in forms else None) for form_id in form_ids}
+    unit_codes = {u.code for u in org.units} if org is not None else None
+    rules, rules_errors = load_rules(Path(config_dir), schemas, unit_codes)
     documents, document_errors = load_documents(Path(config_dir), schemas)
-    errors.extend(org_errors + rules_errors + document_errors)
+    workflows, workflow_errors = load_workflows(Path(config_dir), schemas, rules, documents, unit_codes)
+    calendar, calendar_errors = load_calendar(Path(config_dir))
+    errors.extend(org_errors + rules_errors + document_errors + workflow_errors + calendar_errors)
     if errors:
         raise ConfigInvalid(errors)
-    return ConfigSet(forms=forms, org=org, rules=rules, documents=documents)
+    work_calendar = WorkCalendar(calendar or {})
+    warnings = calendar_warnings(work_calendar, latest_deadline(workflows, rules, work_calendar))
+    return ConfigSet(forms=forms, org=org, rules=rules, documents=documents, workflows=workflows,
+                     calendar=calendar or {}, warnings=warnings)
+
+
+def latest_deadline(workflows: dict[str, Workflow], rules: RulesSpec | None, calendar: WorkCalendar) -> date:
+    """The furthest day a deadline started today could reach (each timer's length plus its latest step),
+    so ``config check`` can warn before the calendar runs out of known holidays."""
+    from server.workflow.deadlines import AmountError, resolve, shift
+
+    params = rules.values if rules is not None else {}
+    start = datetime.now(CST).date()
+    latest = start
+    for workflow in workflows.values():
+        for timer in workflow.timers.values():
+            try:
+                due = shift(start, resolve(timer.due, params, {}), timer.due.unit, calendar)
+                ends = [shift(due, resolve(s.offset, params, {}), s.offset.unit, calendar) for s in timer.steps]
+            except AmountError:  # a length taken from each record's facts: not known in advance
+                continue
+            latest = max([latest, due, *ends])
+    return latest
 
 
 def _load_form(path: Path, file: str, form_ids: list[str]) -> tuple[Any, list[ConfigError]]:
     """The document of one form file and every problem found in it."""
     naming = _file_name_problems(path.stem)
-    parsed = _read(path, file)
+    parsed = read_json(path, file)
     if isinstance(parsed, ConfigError):
         return None, [parsed] + [ConfigError(file, p, 1, 1, m) for p, m in naming]
     document = parsed.document
     duplicates = [(p, f"键 {show(unescape_token(p.rsplit('/', 1)[1]))} 重复出现，只有最后一个值有效")
                   for p in parsed.duplicate_keys]
-    problems = naming + duplicates + _merge([
+    problems = naming + duplicates + merge_problems([
         [pm for e in FORM_META_VALIDATOR.iter_errors(document) for pm in describe(e)],
         [pm for e in JSON_SCHEMA_VALIDATOR.iter_errors(document) for pm in describe(e)],
         _Semantics(form_ids).check(document),
@@ -111,49 +130,11 @@ def _load_form(path: Path, file: str, form_ids: list[str]) -> tuple[Any, list[Co
     return document, errors
 
 
-def _read(path: Path, file: str) -> ParsedJson | ConfigError:
-    """Parse one file, or say why it is not a JSON document."""
-    try:
-        return parse_json(path.read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        return ConfigError(file, "", 1, 1, f"文件应为 UTF-8 编码，第 {exc.start + 1} 个字节无法按 UTF-8 解码")
-    except json.JSONDecodeError as exc:
-        return ConfigError(file, "", exc.lineno, exc.colno, _syntax_message(exc))
-    except RecursionError:
-        return ConfigError(file, "", 1, 1, "JSON 嵌套层数过多")
-
-
-def _syntax_message(exc: json.JSONDecodeError) -> str:
-    """``json``'s reason in Chinese, with what stands where a value or delimiter was expected."""
-    reason = _SYNTAX_REASONS.get(exc.msg)
-    if reason is None:
-        match = re.fullmatch(r"(\S+) is not valid JSON", exc.msg)
-        reason = f"{match.group(1)} 不是合法的 JSON 值" if match else exc.msg
-    if exc.msg.startswith("Expecting"):
-        reason += f"，实际为 {show(exc.doc[exc.pos])}" if exc.pos < len(exc.doc) else "，实际为文件结尾"
-    return f"JSON 语法错误：{reason}"
-
-
 def _file_name_problems(stem: str) -> list[Problem]:
     """The file name is the form id, which appears in URLs and record numbers: keep it plain."""
     if FORM_ID.fullmatch(stem):
         return []
     return [("", f"文件名（表单 id）应匹配 ^{FORM_ID.pattern}$，实际为 {show(stem)}")]
-
-
-def _merge(groups: list[list[Problem]]) -> list[Problem]:
-    """Keep, for each pointer, only the problems of the first group that reported it.
-
-    The groups go from the most to the least specific view of the same mistake (our meta-schema,
-    then the standard one, then the value rules): ``"type": "strng"`` upsets both meta-schemas, but
-    only our message lists the supported types.
-    """
-    kept: list[Problem] = []
-    claimed: set[str] = set()
-    for group in groups:
-        kept += [problem for problem in group if problem[0] not in claimed]
-        claimed |= {pointer for pointer, _ in group}
-    return kept
 
 
 def _dict(value: Any) -> dict[str, Any]:

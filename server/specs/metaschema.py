@@ -39,7 +39,7 @@ FORM_META_SCHEMA: dict[str, Any] = {
         "x-form": {
             "type": "object",
             "properties": {"number_pattern": {"type": "string"}, "menu_order": {"type": "integer"},
-                           "permissions": {"$ref": "#/$defs/permissions"}},
+                           "permissions": {"$ref": "#/$defs/permissions"}, "workflow": {"type": "string"}},
             "additionalProperties": False,
         },
         "x-ui": {

@@ -74,6 +74,38 @@ class ParameterSpec:
 
 
 @dataclass(frozen=True)
+class FactsSpec:
+    """One fact declaration of ``config/facts/<id>.json``: how a record (or an org unit) becomes the
+    flat, typed fact that rulesets and workflow guards see. ``types`` is each attribute's JSON type,
+    worked out by ``config check`` from the forms and the operators."""
+
+    id: str
+    title: str
+    subject: str                       # "record" | "org_unit"
+    form: str | None
+    unit_kinds: tuple[str, ...]
+    attributes: dict[str, Any]         # attribute -> definition, in file order (later ones may use earlier)
+    types: dict[str, str]
+    key: tuple[str, ...] = ()          # attributes that, with the unit, identify an org-unit subject
+    document: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        """The JSON Schema facts are normalised against (every attribute may be missing: null)."""
+        return {"type": "object", "properties": {n: {"type": [t, "null"]} for n, t in self.types.items()}}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"document": self.document, "types": self.types}
+
+    @classmethod
+    def from_json(cls, facts_id: str, doc: dict[str, Any]) -> "FactsSpec":
+        d = doc["document"]
+        return cls(id=facts_id, title=d["title"], subject=d.get("subject", "record"), form=d.get("form"),
+                   unit_kinds=tuple(d.get("unit_kinds", ())), attributes=d["attributes"], types=doc["types"],
+                   key=tuple(d.get("key", ())), document=d)
+
+
+@dataclass(frozen=True)
 class RulesetSpec:
     """One ruleset file: when it runs, which fact provider feeds it, its rules as written."""
 
@@ -90,6 +122,12 @@ class RulesetSpec:
 class RulesSpec:
     parameters: dict[str, ParameterSpec] = field(default_factory=dict)
     rulesets: dict[str, RulesetSpec] = field(default_factory=dict)
+    facts: dict[str, FactsSpec] = field(default_factory=dict)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Parameter name -> value."""
+        return {name: p.value for name, p in self.parameters.items()}
 
     @cached_property
     def tag(self) -> str:
@@ -101,7 +139,8 @@ class RulesSpec:
         """What is published to the database for the other processes."""
         return {"parameters": {n: {"title": p.title, "value": p.value, "unit": p.unit}
                                for n, p in self.parameters.items()},
-                "rulesets": {i: r.document for i, r in self.rulesets.items()}}
+                "rulesets": {i: r.document for i, r in self.rulesets.items()},
+                "facts": {i: f.to_json() for i, f in self.facts.items()}}
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> "RulesSpec":
@@ -110,12 +149,14 @@ class RulesSpec:
         rulesets = {i: RulesetSpec(id=i, title=d["title"], event=d["when"]["event"], form=d["when"].get("form"),
                                    facts=d["facts"], rules=d["rules"], document=d)
                     for i, d in doc["rulesets"].items()}
-        return cls(parameters=parameters, rulesets=rulesets)
+        facts = {i: FactsSpec.from_json(i, f) for i, f in doc.get("facts", {}).items()}
+        return cls(parameters=parameters, rulesets=rulesets, facts=facts)
 
     @property
     def digest(self) -> str:
         return canonical_digest({"parameters": {n: p.value for n, p in sorted(self.parameters.items())},
-                                 "rulesets": {i: r.document for i, r in sorted(self.rulesets.items())}})
+                                 "rulesets": {i: r.document for i, r in sorted(self.rulesets.items())},
+                                 "facts": {i: f.document for i, f in sorted(self.facts.items())}})
 
 
 @dataclass(frozen=True)
@@ -153,16 +194,31 @@ class DocumentSpec:
 
 @dataclass(frozen=True)
 class ConfigSet:
-    """Everything loaded from one configuration directory. ``org`` is None when there is no ``org/``."""
+    """Everything loaded from one configuration directory. ``org`` is None when there is no ``org/``.
+
+    ``workflows`` are definitions (``server.workflow.definition.Workflow``); ``calendar`` the per-year
+    overrides of ``config/calendar/`` (year -> ``YearDays``); ``warnings`` what ``config check``
+    reports without refusing (a calendar that runs out before the deadlines it must count)."""
 
     forms: dict[str, FormSpec] = field(default_factory=dict)
     org: OrgSpec | None = None
     rules: "RulesSpec | None" = None
     documents: dict[str, DocumentSpec] = field(default_factory=dict)
+    workflows: dict[str, Any] = field(default_factory=dict)
+    calendar: dict[int, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def calendar_json(self) -> dict[str, Any]:
+        return {str(year): {"holidays": sorted(d.isoformat() for d in days.holidays),
+                            "workdays": sorted(d.isoformat() for d in days.workdays)}
+                for year, days in sorted(self.calendar.items())}
 
     @property
     def digest(self) -> str:
         org = self.org.digest if self.org is not None else ""
         rules = self.rules.digest if self.rules is not None else ""
         return canonical_digest({"forms": {fid: f.digest for fid, f in sorted(self.forms.items())}, "org": org,
-                                 "rules": rules, "documents": {d: s.digest for d, s in sorted(self.documents.items())}})
+                                 "rules": rules, "documents": {d: s.digest for d, s in sorted(self.documents.items())},
+                                 "workflows": {w: s.digest for w, s in sorted(self.workflows.items())},
+                                 "calendar": self.calendar_json})

@@ -43,4 +43,6 @@ class ConfigState(db.Model):
     form_ids: Mapped[list[str]] = mapped_column(JsonType, default=list)
     rules: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # RulesSpec.to_json()
     documents: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # id -> DocumentSpec.to_json()
+    workflows: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # id -> {"seq", "digest", "form"}
+    calendar: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # year -> {"holidays", "workdays"}
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

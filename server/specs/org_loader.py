@@ -26,8 +26,9 @@ from jsonschema import Draft202012Validator
 
 from server.errors import ConfigError
 from server.org.kinds import KINDS, TOWNSHIP_LEVEL, Kind
-from server.specs.jsonpos import pointer_join, position_of, unescape_token
-from server.specs.metaschema import DRAFT_2020_12, describe, show
+from server.specs.jsonpos import pointer_join
+from server.specs.files import load_file
+from server.specs.metaschema import DRAFT_2020_12, show
 from server.specs.model import OrgSpec, OrgUnitSpec
 
 ORG_DIR = "org"
@@ -289,9 +290,9 @@ def load_org(config_dir: Path) -> tuple[OrgSpec | None, list[ConfigError]]:
     org_dir = Path(config_dir) / ORG_DIR
     if not org_dir.is_dir():
         return None, []
-    posts_doc, errors = _load_file(org_dir / "posts.json", POSTS_FILE, POSTS_META_VALIDATOR, _posts_problems)
+    posts_doc, errors = load_file(org_dir / "posts.json", POSTS_FILE, POSTS_META_VALIDATOR, _posts_problems)
     posts = _posts_of(posts_doc)
-    units_doc, units_errors = _load_file(
+    units_doc, units_errors = load_file(
         org_dir / "units.json", UNITS_FILE, UNITS_META_VALIDATOR, lambda doc: _units_problems(doc, posts))
     errors += units_errors
     errors.sort(key=lambda e: (e.file, e.line, e.column, e.pointer, e.message))
@@ -306,28 +307,6 @@ def load_org(config_dir: Path) -> tuple[OrgSpec | None, list[ConfigError]]:
 
 
 Problem = tuple[str, str]  # (JSON pointer, message)
-
-
-def _load_file(path: Path, file: str, validator: Draft202012Validator,
-               semantics: Callable[[Any], list[Problem]]) -> tuple[Any, list[ConfigError]]:
-    """The document of one org file (None when missing or not JSON) and every problem found in it."""
-    # Imported here: ``loader`` imports this module, and owns reading and merging for every file.
-    from server.specs.loader import _merge, _read
-
-    if not path.is_file():
-        return None, [ConfigError(file, "", 1, 1, f"缺少文件 {file}")]
-    parsed = _read(path, file)
-    if isinstance(parsed, ConfigError):
-        return None, [parsed]
-    document = parsed.document
-    duplicates = [(p, f"键 {show(unescape_token(p.rsplit('/', 1)[1]))} 重复出现，只有最后一个值有效")
-                  for p in parsed.duplicate_keys]
-    problems = duplicates + _merge([
-        [pm for e in validator.iter_errors(document) for pm in describe(e)],
-        semantics(document),
-    ])
-    errors = [ConfigError(file, p, *position_of(parsed.positions, p), m) for p, m in dict.fromkeys(problems)]
-    return document, errors
 
 
 def _posts_of(document: Any) -> dict[str, str] | None:

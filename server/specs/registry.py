@@ -12,7 +12,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,19 +29,26 @@ from server.specs.loader import load_config
 from server.documents.models import DocumentTemplateVersion
 from server.specs.model import ConfigSet, DocumentSpec, FormSpec, RulesSpec, canonical_digest
 from server.specs.models import ConfigState, FormVersion
+from server.flow.models import WorkflowVersion
+from server.workflow.calendar import WorkCalendar, YearDays
+from server.workflow.definition import Workflow, build_workflow
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class LiveConfig:
-    """What a process serves: the published sequence, its digest and the live forms."""
+    """What a process serves: the published sequence, its digest, the live forms, rules, documents,
+    workflows (live version of each, with its sequence number) and the working-day calendar."""
 
     seq: int = 0
     digest: str = ""
     forms: dict[str, FormSpec] = field(default_factory=dict)
     rules: RulesSpec | None = None
     documents: dict[str, DocumentSpec] = field(default_factory=dict)
+    workflows: dict[str, Workflow] = field(default_factory=dict)
+    workflow_seqs: dict[str, int] = field(default_factory=dict)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
     @property
     def version(self) -> str:
@@ -65,6 +74,7 @@ class Registry:
         self._checked_at = float("-inf")
         self._files_stamp = self._stamp()
         self._history: dict[tuple[str, int], FormSpec] = {}
+        self._workflow_history: dict[tuple[str, int], Workflow] = {}
         self._org: tuple[dict[str, tuple[str, str]], str] = ({}, "")
 
     # -- loading and publishing -------------------------------------------------------------
@@ -95,6 +105,9 @@ class Registry:
                 state.documents = {d: spec.to_json() for d, spec in sorted(config.documents.items())}
                 for spec in config.documents.values():
                     _publish_document(spec)
+                state.workflows = {w: {"seq": _publish_workflow(spec, published_by), "form": spec.form}
+                                   for w, spec in sorted(config.workflows.items())}
+                state.calendar = config.calendar_json
         self.pending = None
         self._adopt_from_db(force=True)
         return PublishResult(self.live, changed)
@@ -152,7 +165,10 @@ class Registry:
 
             compile_rules(rules, version=str(state.seq))
         documents = {d: DocumentSpec.from_json(d, doc) for d, doc in (state.documents or {}).items()}
-        self.live = LiveConfig(seq=state.seq, digest=state.digest, forms=forms, rules=rules, documents=documents)
+        seqs = {w: entry["seq"] for w, entry in (state.workflows or {}).items()}
+        workflows = {w: self._workflow(w, seq) for w, seq in seqs.items()}
+        self.live = LiveConfig(seq=state.seq, digest=state.digest, forms=forms, rules=rules, documents=documents,
+                               workflows=workflows, workflow_seqs=seqs, calendar=_calendar(state.calendar or {}))
 
     def adopt_published(self) -> None:
         """Serve the version published in the database, publishing nothing (CLI commands such as
@@ -198,6 +214,33 @@ class Registry:
             return spec
         return self._history[key]
 
+    def workflow(self, workflow_id: str, seq: int | None = None) -> Workflow:
+        """A workflow as published at version ``seq`` (default: the live one); open records keep theirs."""
+        if seq is None or self.live.workflow_seqs.get(workflow_id) == seq:
+            live = self.live.workflows.get(workflow_id)
+            if live is None:
+                raise NotFound(workflow_id)
+            return live
+        return self._workflow(workflow_id, seq)
+
+    def workflow_for_form(self, form_id: str) -> Workflow | None:
+        """The live workflow of a form that opted in with ``x-form.workflow`` (None otherwise)."""
+        spec = self.live.forms.get(form_id)
+        name = spec.schema.get("x-form", {}).get("workflow") if spec is not None else None
+        return self.live.workflows.get(name) if name else None
+
+    def _workflow(self, workflow_id: str, seq: int) -> Workflow:
+        key = (workflow_id, seq)
+        cached = self._workflow_history.get(key)
+        if cached is None:
+            row = db.session.scalar(select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id,
+                                                                  WorkflowVersion.seq == seq))
+            if row is None:
+                raise NotFound(f"{workflow_id}@{seq}")
+            cached = build_workflow(workflow_id, row.form_id, row.definition, row.digest)
+            self._workflow_history[key] = cached
+        return cached
+
     def _stamp(self) -> tuple[tuple[str, float], ...]:
         if not self.config_dir.is_dir():
             return ()
@@ -232,6 +275,27 @@ def _publish_document(spec: DocumentSpec) -> None:
         db.session.add(DocumentTemplateVersion(doc_id=spec.id, digest=spec.digest, document=spec.document,
                                                template=spec.template))
         db.session.flush()
+
+
+def _publish_workflow(spec: Workflow, published_by: str) -> int:
+    """Keep every workflow version: records started under one stay on it until migrated."""
+    latest = db.session.execute(select(WorkflowVersion.seq, WorkflowVersion.digest)
+                                .where(WorkflowVersion.workflow_id == spec.id)
+                                .order_by(WorkflowVersion.seq.desc()).limit(1)).first()
+    if latest is not None and latest.digest == spec.digest:
+        return latest.seq
+    seq = (latest.seq if latest else 0) + 1
+    db.session.add(WorkflowVersion(workflow_id=spec.id, seq=seq, digest=spec.digest, form_id=spec.form,
+                                   definition=dict(spec.document)))
+    db.session.flush()
+    return seq
+
+
+def _calendar(doc: dict[str, Any]) -> WorkCalendar:
+    years = {int(year): YearDays(year=int(year), holidays=frozenset(map(date.fromisoformat, days["holidays"])),
+                                 workdays=frozenset(map(date.fromisoformat, days["workdays"])))
+             for year, days in doc.items()}
+    return WorkCalendar(years)
 
 
 def _spec_of(row: FormVersion, org: tuple[dict[str, tuple[str, str]], str]) -> FormSpec:

@@ -1,15 +1,14 @@
-"""Read ``config/rules/`` (parameters and rulesets) and report every problem at once.
+"""Read ``config/rules/`` (parameters and rulesets) and ``config/facts/`` and report every problem at once.
 
-Structure is checked by meta-schemas; then the values: a ruleset's event, form and fact provider must
-fit together, its conditions may only use operators durable_rules understands, attributes its fact
-provider declares and parameters that exist with a fitting type, explanations only known placeholders,
-and actions only the fixed vocabulary with its arguments. Nothing here compiles rules: the engine
-compiles what this accepted.
+Structure is checked by meta-schemas; then the values: a ruleset's event, form and fact declaration
+must fit together, its conditions may only use operators durable_rules understands, attributes its
+facts declare and parameters that exist with a fitting type, explanations only known placeholders,
+and actions only the fixed vocabulary with its arguments, fields, forms and unit codes that exist.
+Nothing here compiles rules: the engine compiles what this accepted.
 """
 from __future__ import annotations
 
 import re
-import string
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -19,12 +18,12 @@ from server.errors import ConfigError
 from server.rules.conditions import (
     condition_params, condition_problems, condition_schema_problems, ruleset_problems, substitute_params,
 )
-from server.rules.facts import PROVIDERS
-from server.rules.vocabulary import ACTIONS, EVENTS, RESPONSIBILITY_ROLES
-from server.specs.jsonpos import pointer_join
+from server.rules.vocabulary import ACTIONS, EVENTS
+from server.specs.actions_check import ActionContext, action_problems, template_problems
+from server.specs.facts_loader import load_facts
 from server.specs.metaschema import show
-from server.specs.model import ParameterSpec, RulesetSpec, RulesSpec
-from server.specs.org_loader import _load_file
+from server.specs.model import FactsSpec, ParameterSpec, RulesetSpec, RulesSpec
+from server.specs.files import load_file
 
 RULES_DIR = "rules"
 PARAMETERS_FILE = "parameters.json"
@@ -48,7 +47,7 @@ RULESET_META = Draft202012Validator({
         "description": {"type": "string"},
         "when": {"type": "object", "required": ["event"], "additionalProperties": False,
                  "properties": {"event": {"enum": list(EVENTS)}, "form": {"type": "string"}}},
-        "facts": {"enum": list(PROVIDERS)},
+        "facts": {"type": "string"},
         "rules": {"type": "object", "minProperties": 1, "propertyNames": {"pattern": NAME}, "additionalProperties": {
             "type": "object", "required": ["title", "if", "explain", "actions"], "additionalProperties": False,
             "properties": {"title": {"type": "string", "minLength": 1}, "if": {"type": "object"},
@@ -60,23 +59,31 @@ RULESET_META = Draft202012Validator({
 })
 
 
-def load_rules(config_dir: Path) -> tuple[RulesSpec | None, list[ConfigError]]:
-    """``(None, [])`` without a ``rules/`` folder; ``(None, errors)`` on any problem; else the spec."""
+def load_rules(config_dir: Path, forms: Mapping[str, dict[str, Any] | None],
+               unit_codes: set[str] | None = None) -> tuple[RulesSpec | None, list[ConfigError]]:
+    """``(None, [])`` without ``rules/`` and ``facts/`` folders; ``(None, errors)`` on any problem.
+
+    ``forms`` maps every form id to its schema (None when that form is broken: its fields go
+    unchecked); ``unit_codes`` are the configured org units (None: literal unit codes go unchecked)."""
     rules_dir = Path(config_dir) / RULES_DIR
-    if not rules_dir.is_dir():
+    if not rules_dir.is_dir() and not (Path(config_dir) / "facts").is_dir():
         return None, []
-    params_doc, errors = _load_file(rules_dir / PARAMETERS_FILE, f"{RULES_DIR}/{PARAMETERS_FILE}",
-                                    PARAMETERS_META, _parameter_problems)
-    parameters = _parameters_of(params_doc)
-    forms = _form_ids(Path(config_dir))
+    errors: list[ConfigError] = []
+    parameters: dict[str, ParameterSpec] | None = {}
+    if rules_dir.is_dir():
+        params_doc, errors = load_file(rules_dir / PARAMETERS_FILE, f"{RULES_DIR}/{PARAMETERS_FILE}",
+                                        PARAMETERS_META, _parameter_problems)
+        parameters = _parameters_of(params_doc)
+    facts, fact_errors = load_facts(Path(config_dir), forms, parameters)
+    errors += fact_errors
     rulesets: dict[str, RulesetSpec] = {}
     for path in sorted(p for p in rules_dir.glob("*.json") if p.name != PARAMETERS_FILE):
         file = f"{RULES_DIR}/{path.name}"
         if not re.fullmatch(NAME, path.stem):
             errors.append(ConfigError(file, "", 1, 1, f"文件名（规则集 id）应匹配 {NAME}，实际为 {show(path.stem)}"))
             continue
-        document, file_errors = _load_file(path, file, RULESET_META,
-                                           lambda doc: _RulesetCheck(doc, parameters, forms).problems())
+        check = _RulesetCheck(parameters, forms, facts, unit_codes, {e.file for e in fact_errors})
+        document, file_errors = load_file(path, file, RULESET_META, check.problems)
         errors += file_errors
         if not file_errors:
             rulesets[path.stem] = RulesetSpec(id=path.stem, title=document["title"], event=document["when"]["event"],
@@ -85,11 +92,7 @@ def load_rules(config_dir: Path) -> tuple[RulesSpec | None, list[ConfigError]]:
     errors.sort(key=lambda e: (e.file, e.line, e.column, e.pointer, e.message))
     if errors:
         return None, errors
-    return RulesSpec(parameters=parameters or {}, rulesets=rulesets), []
-
-
-def _form_ids(config_dir: Path) -> set[str]:
-    return {p.stem for p in (config_dir / "forms").glob("*.json")}
+    return RulesSpec(parameters=parameters or {}, rulesets=rulesets, facts=facts), []
 
 
 def _parameters_of(document: Any) -> dict[str, ParameterSpec] | None:
@@ -123,14 +126,23 @@ def _parameter_problems(document: Any) -> list[Problem]:
 class _RulesetCheck:
     """The value rules of one ruleset file, collected as (pointer, message)."""
 
-    def __init__(self, document: Any, parameters: Mapping[str, ParameterSpec] | None, forms: set[str]):
-        self.doc = document if isinstance(document, dict) else {}
+    def __init__(self, parameters: Mapping[str, ParameterSpec] | None, forms: Mapping[str, dict[str, Any] | None],
+                 facts: Mapping[str, FactsSpec], unit_codes: set[str] | None, broken_fact_files: set[str]):
         self.parameters = parameters
         self.forms = forms
+        self.facts = facts
+        self.unit_codes = unit_codes
+        self.broken_fact_files = broken_fact_files
         self.out: list[Problem] = []
-        self.provider = PROVIDERS.get(self.doc.get("facts")) if isinstance(self.doc.get("facts"), str) else None
+        self.spec: FactsSpec | None = None
+        self.doc: dict[str, Any] = {}
 
-    def problems(self) -> list[Problem]:
+    def problems(self, document: Any) -> list[Problem]:
+        self.doc = document if isinstance(document, dict) else {}
+        facts_id = self.doc.get("facts")
+        self.spec = self.facts.get(facts_id) if isinstance(facts_id, str) else None
+        if isinstance(facts_id, str) and self.spec is None and f"facts/{facts_id}.json" not in self.broken_fact_files:
+            self.out.append(("/facts", f"事实声明 {show(facts_id)} 不存在（config/facts/ 中现有：{'、'.join(sorted(self.facts)) or '无'}）"))
         self._when()
         rules = self.doc.get("rules") if isinstance(self.doc.get("rules"), dict) else {}
         conditions = {i: r["if"] for i, r in rules.items() if isinstance(r, dict) and isinstance(r.get("if"), dict)}
@@ -148,12 +160,12 @@ class _RulesetCheck:
             self.out.append(("/when", "record_saved 事件须用 form 指明是哪个表单的记录"))
         if isinstance(form, str) and form not in self.forms:
             self.out.append(("/when/form", f"表单 {show(form)} 不存在（现有表单：{'、'.join(sorted(self.forms))}）"))
-        if self.provider is not None and event in EVENTS and event not in self.provider.events:
-            self.out.append(("/facts", f"事实来源 {show(self.provider.name)} 只用于 {'、'.join(self.provider.events)} 事件，"
-                                       f"实际为 {show(event)}"))
-        if self.provider is not None and self.provider.form and isinstance(form, str) and form != self.provider.form:
-            self.out.append(("/facts", f"事实来源 {show(self.provider.name)} 只用于表单 {show(self.provider.form)}，"
-                                       f"实际为 {show(form)}"))
+        if self.spec is None:
+            return
+        if event == "record_saved" and self.spec.subject != "record":
+            self.out.append(("/facts", f"事实声明 {show(self.spec.id)} 是关于单位的，只能用于 daily 事件，实际为 {show(event)}"))
+        if self.spec.form and isinstance(form, str) and form != self.spec.form:
+            self.out.append(("/facts", f"事实声明 {show(self.spec.id)} 只用于表单 {show(self.spec.form)}，实际为 {show(form)}"))
 
     def _rule(self, at: str, rule: dict[str, Any]) -> None:
         condition = rule.get("if")
@@ -163,45 +175,16 @@ class _RulesetCheck:
                        if self.parameters is not None and n not in self.parameters]
             for name in unknown:
                 self.out.append((f"{at}/if", f"参数 {show(name)} 不存在（现有参数：{'、'.join(self.parameters or {})}）"))
-            if not shape and not unknown and self.provider is not None and self.parameters is not None:
+            if not shape and not unknown and self.spec is not None and self.parameters is not None:
                 values = {n: p.value for n, p in self.parameters.items()}
-                self.out += condition_schema_problems(substitute_params(condition, values), self.provider.schema,
+                self.out += condition_schema_problems(substitute_params(condition, values), self.spec.schema,
                                                       f"{at}/if")
-        if isinstance(rule.get("explain"), str):
-            self.out += self._template_problems(f"{at}/explain", rule["explain"], allow_params=True)
-        for index, action in enumerate(rule.get("actions") or []):
-            if isinstance(action, dict):
-                self._action(f"{at}/actions/{index}", action)
-
-    def _template_problems(self, at: str, text: str, allow_params: bool) -> list[Problem]:
-        try:
-            names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-        except ValueError:
-            return [(at, f"花括号不成对（字面花括号应写作 {{{{ 或 }}}}），实际为 {show(text)}")]
-        problems = []
-        for name in names:
-            if allow_params and name.startswith("param."):
-                if self.parameters is not None and name[6:] not in self.parameters:
-                    problems.append((at, f"参数 {show(name[6:])} 不存在"))
-            elif self.provider is not None and name not in self.provider.attributes:
-                problems.append((at, f"占位符 {{{name}}} 不是事实 {show(self.provider.name)} 的属性"))
-        return problems
-
-    def _action(self, at: str, action: dict[str, Any]) -> None:
-        spec = ACTIONS.get(action.get("do"))  # type: ignore[arg-type]
-        if spec is None:
+        if self.spec is None:
             return
-        for key in action:
-            if key != "do" and key not in spec.arguments:
-                self.out.append((pointer_join(at, key), f"动作 {spec.name} 没有参数 {show(key)}（可用：{'、'.join(spec.arguments)}）"))
-        for key in spec.required:
-            if key not in action:
-                self.out.append((at, f"动作 {spec.name} 缺少参数 {show(key)}"))
-        for key, value in action.items():
-            if key != "do" and isinstance(value, str):
-                self.out += self._template_problems(pointer_join(at, key), value, allow_params=False)
-        if spec.name == "assign_responsibility" and action.get("role") not in RESPONSIBILITY_ROLES:
-            self.out.append((f"{at}/role", f"应为 {'、'.join(RESPONSIBILITY_ROLES)} 之一，实际为 {show(action.get('role'))}"))
-        if spec.name == "create_task" and not (isinstance(action.get("due_working_days"), int)
-                                               and 0 < action["due_working_days"] <= 365):
-            self.out.append((f"{at}/due_working_days", f"应为 1 到 365 的整数，实际为 {show(action.get('due_working_days'))}"))
+        attributes = set(self.spec.types)
+        if isinstance(rule.get("explain"), str):
+            self.out += template_problems(f"{at}/explain", rule["explain"], attributes, self.parameters or {})
+        ctx = ActionContext(where="ruleset", forms=self.forms, parameters=self.parameters, unit_codes=self.unit_codes,
+                            placeholders=attributes, form=self.spec.form if self.spec.subject == "record" else None)
+        for index, action in enumerate(rule.get("actions") or []):
+            self.out += action_problems(f"{at}/actions/{index}", action, ctx)

@@ -19,7 +19,9 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def register_web(app: Flask) -> None:
     from server.web.auth_views import bp as auth_bp
     from server.web.document_views import bp as documents_bp
+    from server.web.flow_views import bp as flow_bp
     from server.web.record_views import bp as records_bp
+    from server.web.register_views import bp as registers_bp
 
     vendor = Blueprint("vendor", __name__, static_folder=str(Path(flask_admin.__file__).parent / "static"),
                        static_url_path="/vendor")
@@ -27,6 +29,8 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(records_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(registers_bp)
+    app.register_blueprint(flow_bp)
     app.before_request(_before_request)
     app.after_request(_security_headers)
     app.register_error_handler(NotFound, _not_found)

@@ -8,14 +8,11 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-
 from server.errors import Conflict, ValidationFailed
 from server.extensions import db
 from server.forms import build_form, describe_change, display_value, filter_fields, get_path, list_columns, parse_submission, render_fields, render_readonly
 from server.records import service
 from server.records.export import export_workbook
-from server.records.models import Record
 from server.records.query import build_select, counts_by_form, list_page, parse_list_args, visible_forms
 
 bp = Blueprint("records", __name__)
@@ -42,8 +39,15 @@ def form_list(form_id: str):  # type: ignore[no-untyped-def]
     page = list_page(form, query, current_user)
     columns = list_columns(model)
     rows = [(r, [display_value(model, path, get_path(r.data, path)) for path, _ in columns]) for r in page.items]
+    workflow = _registry().workflow_for_form(form_id)
     return render_template("records/list.html", form=form, columns=columns, rows=rows, page=page,
-                           query=query, filters=filter_fields(model))
+                           query=query, filters=filter_fields(model), workflow=workflow, today=_today())
+
+
+def _today():  # type: ignore[no-untyped-def]
+    from server.flow.service import today
+
+    return today()
 
 
 @bp.route("/forms/<form_id>/new", methods=["GET", "POST"])
@@ -71,10 +75,13 @@ def detail(record_id: int):  # type: ignore[no-untyped-def]
     record = service.get_record(record_id, current_user)
     form = _registry().form_version(record.form_id, record.form_version)
     body = render_readonly(build_form(form), record.data)
+    from server.flow.service import view as flow_view
     from server.rules.service import decisions_for
     from server.web.document_views import record_documents  # documents: 生成文书 section
 
-    return render_template("records/detail.html", form=form, record=record, body=body,
+    flow = flow_view(record, current_user)
+    return render_template("records/detail.html", form=form, record=record, body=body, flow=flow,
+                           timeline_users=service.user_labels({e.user_id for e in flow.timeline}) if flow else {},
                            decisions=decisions_for(record), **record_documents(record))
 
 

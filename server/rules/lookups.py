@@ -1,0 +1,105 @@
+"""Named lookups: what a fact needs from other records or the org tree, in code, referenced by name.
+
+Each lookup is declared in ``server.rules.vocabulary.LOOKUPS`` (inputs, outputs, their types) so
+``config check`` validates its use; here it is implemented. Lookups read only, and memoise in the
+batch cache of the :class:`~server.rules.facts.FactContext`: a daily tick over hundreds of units
+aggregates a ledger once, not once per unit.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Mapping
+
+from sqlalchemy import select
+
+from server.extensions import db
+from server.forms.pointers import get_path
+from server.org.models import OrgUnit
+from server.org.service import unit_by_code
+from server.records.models import Record
+from server.rules.facts import FactContext, Subject, as_date
+
+
+def lookup(name: str, inputs: Mapping[str, Any], subject: Subject, ctx: FactContext,
+           fact: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The outputs of lookup ``name`` for ``subject``; memoised per subject within the batch.
+
+    ``{"$fact": attribute}`` inside the inputs is replaced by that attribute of the fact built so far."""
+    resolved = _resolve(inputs, fact)
+    key = (name, repr(resolved), id(subject.record) if subject.record is not None else subject.properties.get("code"))
+    if key not in ctx.cache:
+        ctx.cache[key] = _LOOKUPS[name](resolved, subject, ctx)
+    return ctx.cache[key]
+
+
+def _resolve(value: Any, fact: Mapping[str, Any]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$fact"}:
+            return fact.get(value["$fact"])
+        return {k: _resolve(v, fact) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, fact) for v in value]
+    return value
+
+
+def _area(inputs: Mapping[str, Any], subject: Subject, ctx: FactContext) -> Mapping[str, Any]:
+    """The township (or county unit) a matter belongs to, and the offices serving it.
+
+    The code comes from the field named by ``code`` (a 12-digit division code: a village's leads to its
+    township; or a unit code), else the record's registering unit."""
+    code = get_path(subject.data, inputs["code"]) if "code" in inputs else None
+    unit = None
+    if isinstance(code, str) and code:
+        unit = unit_by_code(code)
+        if unit is None and len(code) == 12 and code.isdigit():
+            unit = unit_by_code(code[:9] + "000")
+    unit = unit or subject.unit
+    if unit is not None and unit.kind in ("village", "community") and unit.parent_id:
+        unit = db.session.get(OrgUnit, unit.parent_id)
+    if unit is None:
+        return {}
+    serving = list(db.session.scalars(select(OrgUnit).where(OrgUnit.serves_id == unit.id, OrgUnit.is_active.is_(True))))
+    police = next((u.code for u in serving if u.kind == "police_station"), None)
+    justice_parent = unit_by_code(str(ctx.parameters.get("justice_bureau_code", "")))
+    justice = next((u.code for u in serving if justice_parent is not None and u.parent_id == justice_parent.id), None)
+    return {"code": unit.code, "name": unit.name, "kind": unit.kind, "police_station": police, "justice_office": justice}
+
+
+def _relisting(inputs: Mapping[str, Any], subject: Subject, ctx: FactContext) -> Mapping[str, Any]:
+    """Days between this listing and the latest earlier delisting, in the same township, of another
+    record of the same form sharing one of its problem categories (None when there was none)."""
+    record = subject.record
+    listed = as_date(get_path(subject.data, inputs["listed_date"]))
+    township = get_path(subject.data, inputs["township"])
+    categories = set(get_path(subject.data, inputs["categories"]) or [])
+    if record is None or listed is None or not categories:
+        return {}
+    best = None
+    for data in db.session.scalars(select(Record.data).where(Record.form_id == record.form_id, Record.id != record.id)):
+        delisted = as_date(get_path(data, inputs["delisted_date"]))
+        shared = categories & set(get_path(data, inputs["categories"]) or [])
+        if get_path(data, inputs["township"]) != township or delisted is None or not shared or delisted > listed:
+            continue
+        days = (listed - delisted).days
+        best = days if best is None else min(best, days)
+    return {"days": best}
+
+
+def _count_records(inputs: Mapping[str, Any], subject: Subject, ctx: FactContext) -> Mapping[str, Any]:
+    """How many records of ``form`` name this unit in one of ``unit_fields`` and satisfy ``where``
+    (the ledger is counted once per batch, per unit code)."""
+    where = dict(inputs.get("where") or {})
+    key = ("count_records", inputs["form"], tuple(inputs["unit_fields"]), repr(sorted(where.items())))
+    counts = ctx.cache.get(key)
+    if counts is None:
+        counts = Counter()
+        for data in db.session.scalars(select(Record.data).where(Record.form_id == inputs["form"])):
+            if all(get_path(data, p) == v for p, v in where.items()):
+                code = next((c for c in (get_path(data, p) for p in inputs["unit_fields"]) if c), None)
+                if code:
+                    counts[code] += 1
+        ctx.cache[key] = counts
+    return {"count": counts.get(subject.properties.get("code"), 0)}
+
+
+_LOOKUPS = {"area": _area, "relisting": _relisting, "count_records": _count_records}

@@ -1,0 +1,385 @@
+"""Read ``config/workflows/*.json``: procedures as configuration, checked before they take effect.
+
+A workflow is a state machine over the records of the one form that names it in ``x-form.workflow``:
+states (Chinese title, open or closed, whom an open state waits on), the initial state, transitions
+(label, from, to — possibly chosen by a condition —, roles and org levels, fields that must be
+filled, fields asked for in the transition's dialog, a guard in the rules' condition language with a
+Chinese explanation, actions) and timers (due in working days, calendar days or months from a date
+field or from entering a state; paused in some states; escalation steps before, at or after the due
+date, and what happens on expiry). Besides structure (a meta-schema) this refuses unreachable
+states, open states with no way out, and every unknown form, field, role, level, parameter, fact,
+document, timer, transition and unit code, with file, pointer and line:column like every loader.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+from jsonschema import Draft202012Validator
+
+from server.auth.roles import ROLES
+from server.errors import ConfigError
+from server.org.kinds import KINDS
+from server.rules.conditions import condition_params, condition_problems, condition_schema_problems, substitute_params
+from server.specs.actions_check import WORKFLOW_PLACEHOLDERS, ActionContext, action_problems, template_problems
+from server.specs.fieldpaths import is_date_field, schema_at
+from server.specs.metaschema import show
+from server.specs.model import DocumentSpec, RulesSpec, canonical_digest
+from server.specs.files import error_at, load_file
+from server.workflow.definition import GRANT_UNITS, REASON_MODES, UNITS, WAITS_ON, Workflow, build_workflow
+from server.workflow.machine import reachable
+
+WORKFLOWS_DIR = "workflows"
+NAME = r"^[a-z][a-z0-9_]{0,39}$"
+Problem = tuple[str, str]
+
+_AMOUNT = {"type": "object", "minProperties": 1, "maxProperties": 1,
+           "properties": {unit: {"type": ["integer", "object"]} for unit in UNITS}, "additionalProperties": False}
+_ACTIONS = {"type": "array", "items": {"type": "object"}}
+_POINTERS = {"type": "array", "items": {"type": "string"}}
+_CONDITION = {"type": "object", "required": ["if", "explain"], "additionalProperties": False,
+              "properties": {"if": {"type": "object"}, "explain": {"type": "string", "minLength": 1}}}
+WORKFLOW_META = Draft202012Validator({
+    "type": "object", "required": ["title", "initial", "states", "transitions"], "additionalProperties": False,
+    "properties": {
+        "title": {"type": "string", "minLength": 1},
+        "description": {"type": "string"},
+        "facts": {"type": "string"},
+        "assignee": {"type": "string"},
+        "initial": {"type": "string"},
+        "states": {"type": "object", "minProperties": 1, "propertyNames": {"pattern": NAME}, "additionalProperties": {
+            "type": "object", "required": ["title"], "additionalProperties": False,
+            "properties": {"title": {"type": "string", "minLength": 1}, "open": {"type": "boolean"},
+                           "waits_on": {"enum": list(WAITS_ON)}, "description": {"type": "string"}}}},
+        "transitions": {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": {
+            "type": "object", "required": ["label", "from", "to", "roles"], "additionalProperties": False,
+            "properties": {
+                "label": {"type": "string", "minLength": 1},
+                "from": {"type": ["string", "array"], "items": {"type": "string"}},
+                "to": {"type": ["string", "array"], "items": {
+                    "type": "object", "required": ["state"], "additionalProperties": False,
+                    "properties": {"state": {"type": "string"}, "if": {"type": "object"}}}},
+                "roles": {"type": "array", "minItems": 1, "items": {
+                    "type": "object", "required": ["role"], "additionalProperties": False,
+                    "properties": {"role": {"enum": list(ROLES)},
+                                   "levels": {"type": "array", "minItems": 1, "items": {"enum": list(KINDS)}},
+                                   "unit": {"enum": list(GRANT_UNITS)}}}},
+                "requires": _POINTERS, "dialog": _POINTERS,
+                "guard": _CONDITION,
+                "reason": {"enum": list(REASON_MODES)},
+                "style": {"enum": ["primary", "secondary", "danger"]},
+                "actions": _ACTIONS,
+                "description": {"type": "string"}}}},
+        "timers": {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": {
+            "type": "object", "required": ["title", "runs_in", "due"], "additionalProperties": False,
+            "properties": {
+                "title": {"type": "string", "minLength": 1},
+                "runs_in": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                "paused_in": {"type": "array", "items": {"type": "string"}},
+                "from": {"type": "string"},
+                "due": _AMOUNT,
+                "write_due": {"type": "string"},
+                "steps": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "title"], "additionalProperties": False,
+                    "properties": {"id": {"type": "string", "pattern": NAME}, "title": {"type": "string", "minLength": 1},
+                                   "before": _AMOUNT, "after": _AMOUNT, "at": {"const": "due"},
+                                   "transition": {"type": "string"}, "actions": _ACTIONS}}},
+                "on_expiry": {"type": "object", "additionalProperties": False,
+                              "properties": {"title": {"type": "string"}, "transition": {"type": "string"},
+                                             "actions": _ACTIONS}}}}},
+    },
+})
+
+
+def load_workflows(config_dir: Path, forms: Mapping[str, dict[str, Any] | None], rules: RulesSpec | None,
+                   documents: Mapping[str, DocumentSpec], unit_codes: set[str] | None
+                   ) -> tuple[dict[str, Workflow], list[ConfigError]]:
+    """Every workflow of ``config/workflows/`` and every problem, also of forms naming unknown workflows."""
+    folder = Path(config_dir) / WORKFLOWS_DIR
+    paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    users = _forms_by_workflow(forms)
+    workflows: dict[str, Workflow] = {}
+    errors: list[ConfigError] = []
+    known = {p.stem for p in paths}
+    for workflow_id, form_ids in users.items():
+        if workflow_id not in known:
+            for form_id in form_ids:
+                errors.append(error_at(config_dir, f"forms/{form_id}.json", "/x-form/workflow",
+                                       f"流程 {show(workflow_id)} 不存在（config/workflows/ 中现有：{'、'.join(sorted(known)) or '无'}）"))
+    for path in paths:
+        file = f"{WORKFLOWS_DIR}/{path.name}"
+        if not re.fullmatch(NAME, path.stem):
+            errors.append(ConfigError(file, "", 1, 1, f"文件名（流程 id）应匹配 {NAME}，实际为 {show(path.stem)}"))
+            continue
+        check = _WorkflowCheck(path.stem, users.get(path.stem, []), forms, rules, documents, unit_codes)
+        document, file_errors = load_file(path, file, WORKFLOW_META, check.problems)
+        errors += file_errors
+        if not file_errors and check.form is not None:
+            workflows[path.stem] = build_workflow(path.stem, check.form, document, canonical_digest(document))
+    errors += _fact_transition_errors(config_dir, rules, workflows)
+    errors += _document_state_errors(config_dir, documents, workflows)
+    return workflows, errors
+
+
+def _forms_by_workflow(forms: Mapping[str, dict[str, Any] | None]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for form_id, schema in sorted(forms.items()):
+        workflow = (schema or {}).get("x-form", {}).get("workflow") if isinstance(schema, dict) else None
+        if isinstance(workflow, str):
+            found.setdefault(workflow, []).append(form_id)
+    return found
+
+
+def _fact_transition_errors(config_dir: Path, rules: RulesSpec | None,
+                            workflows: Mapping[str, Workflow]) -> list[ConfigError]:
+    """``{"transitions": id}`` in a fact file must name a transition of its form's workflow."""
+    errors = []
+    by_form = {w.form: w for w in workflows.values()}
+    for spec in (rules.facts.values() if rules else ()):
+        workflow = by_form.get(spec.form or "")
+        for name, definition in spec.attributes.items():
+            transition = definition.get("transitions") if isinstance(definition, dict) else None
+            if transition is None:
+                continue
+            if workflow is None or transition not in workflow.transitions:
+                known = f"现有流转：{'、'.join(workflow.transitions)}" if workflow else "该表单没有流程"
+                errors.append(error_at(config_dir, f"facts/{spec.id}.json", f"/attributes/{name}/transitions",
+                                       f"流转 {show(transition)} 不存在（{known}）"))
+    return errors
+
+
+def _document_state_errors(config_dir: Path, documents: Mapping[str, DocumentSpec],
+                           workflows: Mapping[str, Workflow]) -> list[ConfigError]:
+    """A statistics column counting records in some ``states`` names states of its form's workflow."""
+    errors = []
+    by_form = {w.form: w for w in workflows.values()}
+    for doc_id, spec in documents.items():
+        columns = spec.document["source"].get("statistics", {}).get("columns", [])
+        for index, column in enumerate(columns):
+            workflow = by_form.get(column.get("form"))
+            for state_index, state in enumerate(column.get("states", [])):
+                if workflow is None or state not in workflow.states:
+                    known = f"现有状态：{'、'.join(workflow.states)}" if workflow else "该表单没有流程"
+                    errors.append(error_at(config_dir, f"documents/{doc_id}/document.json",
+                                           f"/source/statistics/columns/{index}/states/{state_index}",
+                                           f"状态 {show(state)} 不存在（{known}）"))
+    return errors
+
+
+class _WorkflowCheck:
+    """The value rules of one workflow file."""
+
+    def __init__(self, workflow_id: str, form_ids: list[str], forms: Mapping[str, dict[str, Any] | None],
+                 rules: RulesSpec | None, documents: Mapping[str, DocumentSpec], unit_codes: set[str] | None):
+        self.id = workflow_id
+        self.form_ids = form_ids
+        self.form = form_ids[0] if len(form_ids) == 1 else None
+        self.forms = forms
+        self.rules = rules
+        self.documents = documents
+        self.unit_codes = unit_codes
+        self.out: list[Problem] = []
+
+    @property
+    def schema(self) -> dict[str, Any] | None:
+        return self.forms.get(self.form) if self.form else None
+
+    def problems(self, doc: Any) -> list[Problem]:
+        if not isinstance(doc, dict):
+            return []
+        if not self.form_ids:
+            self.out.append(("", f"没有表单使用流程 {show(self.id)}：请在表单的 x-form.workflow 中写 {show(self.id)}"))
+        elif len(self.form_ids) > 1:
+            self.out.append(("", f"流程 {show(self.id)} 只能用于一个表单，实际有 {'、'.join(self.form_ids)}"))
+        states = doc.get("states") if isinstance(doc.get("states"), dict) else {}
+        transitions = doc.get("transitions") if isinstance(doc.get("transitions"), dict) else {}
+        timers = doc.get("timers") if isinstance(doc.get("timers"), dict) else {}
+        self.initial = doc.get("initial")
+        self.facts = self._facts(doc.get("facts"))
+        self._assignee(doc.get("assignee"))
+        if isinstance(doc.get("initial"), str) and doc["initial"] not in states:
+            self.out.append(("/initial", f"初始状态 {show(doc['initial'])} 不在 states 中（{'、'.join(states)}）"))
+        for sid, state in states.items():
+            if isinstance(state, dict) and state.get("waits_on") == "assignee" and not doc.get("assignee"):
+                self.out.append((f"/states/{sid}/waits_on", "流程没有 assignee（承办单位字段），状态不能等待承办单位"))
+        ctx = ActionContext(where="workflow", forms=self.forms, parameters=self.rules.parameters if self.rules else None,
+                            unit_codes=self.unit_codes, placeholders=set(WORKFLOW_PLACEHOLDERS) | set(self.facts or {}),
+                            form=self.form, documents={d: s.form for d, s in self.documents.items()},
+                            timers=set(timers))
+        for tid, transition in transitions.items():
+            if isinstance(transition, dict):
+                self._transition(f"/transitions/{tid}", transition, states, bool(doc.get("assignee")), ctx)
+        for tid, timer in timers.items():
+            if isinstance(timer, dict):
+                self._timer(f"/timers/{tid}", timer, states, transitions, ctx)
+        if not self.out and self.form is not None:
+            self._graph(doc)
+        return self.out
+
+    # -- references ------------------------------------------------------------------------------
+    def _facts(self, facts_id: Any) -> dict[str, str] | None:
+        """The attribute types of the workflow's facts (None when it declares none)."""
+        if facts_id is None:
+            return None
+        spec = self.rules.facts.get(facts_id) if self.rules and isinstance(facts_id, str) else None
+        if spec is None:
+            known = "、".join(sorted(self.rules.facts)) if self.rules else "无"
+            self.out.append(("/facts", f"事实声明 {show(facts_id)} 不存在（config/facts/ 中现有：{known}）"))
+            return None
+        if self.form and spec.form != self.form:
+            self.out.append(("/facts", f"事实声明 {show(facts_id)} 属于表单 {show(spec.form)}，不是本流程的表单 {show(self.form)}"))
+        self.fact_schema = spec.schema
+        return dict(spec.types)
+
+    def _assignee(self, pointer: Any) -> None:
+        if pointer is None:
+            return
+        found = self._field("/assignee", pointer)
+        if found is not None and "org" not in (found.get("x-ui") or {}):
+            self.out.append(("/assignee", f"承办单位字段 {show(pointer)} 应为单位字段（带 x-ui.org）"))
+
+    def _field(self, at: str, pointer: Any) -> dict[str, Any] | None:
+        if not isinstance(pointer, str) or not pointer.startswith("/"):
+            self.out.append((at, f"应为以 / 开头的 JSON 指针，实际为 {show(pointer)}"))
+            return None
+        if self.schema is None:
+            return None
+        found = schema_at(self.schema, pointer)
+        if found is None:
+            self.out.append((at, f"表单 {show(self.form)} 中没有字段 {show(pointer)}"))
+        return found
+
+    def _states(self, at: str, names: Any, states: Mapping[str, Any]) -> None:
+        for index, name in enumerate([names] if isinstance(names, str) else names or []):
+            if isinstance(name, str) and name not in states:
+                where = at if isinstance(names, str) else f"{at}/{index}"
+                self.out.append((where, f"状态 {show(name)} 不存在（现有状态：{'、'.join(states)}）"))
+
+    def _condition(self, at: str, condition: Any) -> None:
+        if not isinstance(condition, dict):
+            return
+        problems = condition_problems(condition, at)
+        self.out += problems
+        params = self.rules.parameters if self.rules else {}
+        for name in sorted(condition_params(condition)):
+            if name not in params:
+                self.out.append((at, f"参数 {show(name)} 不存在（现有参数：{'、'.join(params)}）"))
+                problems = [(at, "")]
+        if self.facts is None:
+            self.out.append((at, "流程的条件需要事实：请用 \"facts\" 指明事实声明"))
+        elif not problems:
+            values = {n: p.value for n, p in params.items()}
+            self.out += condition_schema_problems(substitute_params(condition, values), self.fact_schema, at)
+
+    def _amount(self, at: str, amount: Any) -> None:
+        if not isinstance(amount, dict) or len(amount) != 1:
+            return
+        (unit, value), = amount.items()
+        where = f"{at}/{unit}"
+        if isinstance(value, dict):
+            params = self.rules.parameters if self.rules else {}
+            if set(value) == {"$param"}:
+                param = params.get(value["$param"])
+                if param is None:
+                    self.out.append((where, f"参数 {show(value['$param'])} 不存在（现有参数：{'、'.join(params)}）"))
+                elif isinstance(param.value, bool) or not isinstance(param.value, int) or param.value < 0:
+                    self.out.append((where, f"参数 {show(value['$param'])} 应为非负整数，实际为 {show(param.value)}"))
+            elif set(value) == {"$fact"}:
+                if self.facts is None or self.facts.get(value["$fact"]) != "integer":
+                    self.out.append((where, f"{show(value['$fact'])} 应为流程事实中的整数属性"))
+            else:
+                self.out.append((where, f"应为非负整数、{{\"$param\": 参数名}} 或 {{\"$fact\": 属性名}}，实际为 {show(value)}"))
+        elif value < 0:
+            self.out.append((where, f"应为非负整数（方向用 before/after 表示），实际为 {show(value)}"))
+
+    # -- transitions and timers -------------------------------------------------------------------
+    def _transition(self, at: str, transition: dict[str, Any], states: Mapping[str, Any], has_assignee: bool,
+                    ctx: ActionContext) -> None:
+        self._states(f"{at}/from", transition.get("from"), states)
+        to = transition.get("to")
+        if isinstance(to, str):
+            self._states(f"{at}/to", to, states)
+        elif isinstance(to, list):
+            if not to:
+                self.out.append((f"{at}/to", "应至少有一个目标状态"))
+            for index, target in enumerate(to):
+                if isinstance(target, dict):
+                    self._states(f"{at}/to/{index}/state", target.get("state"), states)
+                    if "if" in target:
+                        self._condition(f"{at}/to/{index}/if", target["if"])
+                    elif index != len(to) - 1:
+                        self.out.append((f"{at}/to/{index}", "没有条件的目标只能放在最后（否则后面的目标永远不会被选中）"))
+            if to and isinstance(to[-1], dict) and "if" in to[-1]:
+                self.out.append((f"{at}/to/{len(to) - 1}", "最后一个目标不能带条件（条件都不满足时去往那里）"))
+        for index, grant in enumerate(transition.get("roles") or []):
+            if isinstance(grant, dict) and grant.get("unit") == "assignee" and not has_assignee:
+                self.out.append((f"{at}/roles/{index}/unit", "流程没有 assignee（承办单位字段），不能限定为承办单位"))
+        for key in ("requires", "dialog"):
+            for index, pointer in enumerate(transition.get(key) or []):
+                self._field(f"{at}/{key}/{index}", pointer)
+        guard = transition.get("guard")
+        if isinstance(guard, dict) and isinstance(guard.get("if"), dict):
+            self._condition(f"{at}/guard/if", guard["if"])
+        if isinstance(guard, dict) and isinstance(guard.get("explain"), str):
+            self.out += template_problems(f"{at}/guard/explain", guard["explain"], set(self.facts or {}),
+                                          self.rules.parameters if self.rules else {})
+        for index, action in enumerate(transition.get("actions") or []):
+            self.out += action_problems(f"{at}/actions/{index}", action, ctx)
+
+    def _timer(self, at: str, timer: dict[str, Any], states: Mapping[str, Any], transitions: Mapping[str, Any],
+               ctx: ActionContext) -> None:
+        self._states(f"{at}/runs_in", timer.get("runs_in"), states)
+        self._states(f"{at}/paused_in", timer.get("paused_in"), states)
+        overlap = set(timer.get("runs_in") or []) & set(timer.get("paused_in") or [])
+        if overlap:
+            self.out.append((f"{at}/paused_in", f"状态 {'、'.join(sorted(overlap))} 不能既计时又暂停"))
+        start = timer.get("from", "entered")
+        if start != "entered":
+            found = self._field(f"{at}/from", start)
+            if found is not None and not is_date_field(found):
+                self.out.append((f"{at}/from", f"起算字段 {show(start)} 不是日期字段"))
+        if "write_due" in timer:
+            if self.initial in (timer.get("runs_in") or []):
+                self.out.append((f"{at}/write_due", "在初始状态就开始计时的计时器不能写回到期日（登记时还没有计时器）；"
+                                                    "请让它从第一个流转开始计时"))
+            found = self._field(f"{at}/write_due", timer["write_due"])
+            if found is not None and not (found.get("type") == "string" and found.get("format") == "date"):
+                self.out.append((f"{at}/write_due", f"到期日写入的字段 {show(timer['write_due'])} 应为日期字段"))
+        self._amount(f"{at}/due", timer.get("due"))
+        seen: set[str] = set()
+        for index, step in enumerate(timer.get("steps") or []):
+            if not isinstance(step, dict):
+                continue
+            where = f"{at}/steps/{index}"
+            if step.get("id") in seen or step.get("id") == "expiry":
+                self.out.append((f"{where}/id", f"步骤 id {show(step.get('id'))} 重复或为保留字 expiry"))
+            seen.add(step.get("id"))
+            offsets = [k for k in ("before", "after", "at") if k in step]
+            if len(offsets) != 1:
+                self.out.append((where, "步骤须恰好用 before、after 或 \"at\": \"due\" 之一指明时间"))
+            for key in ("before", "after"):
+                if key in step:
+                    self._amount(f"{where}/{key}", step[key])
+            self._step_body(where, step, transitions, ctx)
+        if isinstance(timer.get("on_expiry"), dict):
+            self._step_body(f"{at}/on_expiry", timer["on_expiry"], transitions, ctx)
+
+    def _step_body(self, at: str, step: dict[str, Any], transitions: Mapping[str, Any], ctx: ActionContext) -> None:
+        if "transition" in step and step["transition"] not in transitions:
+            self.out.append((f"{at}/transition", f"流转 {show(step['transition'])} 不存在（现有流转：{'、'.join(transitions)}）"))
+        for index, action in enumerate(step.get("actions") or []):
+            self.out += action_problems(f"{at}/actions/{index}", action, ctx)
+
+    def _graph(self, doc: dict[str, Any]) -> None:
+        workflow = build_workflow(self.id, self.form or "", doc, "")
+        seen = reachable(workflow)
+        for sid in workflow.states:
+            if sid not in seen:
+                self.out.append((f"/states/{sid}", f"状态 {show(sid)}（{workflow.states[sid].title}）从初始状态无法到达"))
+        exits = {s for t in workflow.transitions.values() for s in t.sources}
+        exits |= {s for timer in workflow.timers.values() for s in timer.runs_in
+                  if any(step.transition for step in timer.steps)}
+        for sid, state in workflow.states.items():
+            if state.open and sid not in exits:
+                self.out.append((f"/states/{sid}", f"未办结的状态 {show(sid)}（{state.title}）没有任何出路：请加流转，或标为 \"open\": false"))
