@@ -9,8 +9,13 @@ SYSTEM_PACKAGES := fonts-noto-cjk fonts-arphic-gkai00mp libharfbuzz-subset0 popp
 
 .PHONY: run test setup system-deps fonts db check bench
 
+# The tick (timers, escalation, daily rules) runs every minute beside the server, logging to instance/tick.log;
+# production runs it from cron or a systemd timer (README).
 run: db
 	$(FLASK) config check
+	@mkdir -p instance; \
+	( while true; do $(FLASK) tick >>instance/tick.log 2>&1; sleep 60; done ) & ticker=$$!; \
+	trap 'kill $$ticker 2>/dev/null' EXIT INT TERM; \
 	SERVER_ENV=development $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: setup

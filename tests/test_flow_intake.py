@@ -124,7 +124,7 @@ def test_a_visit_from_registration_to_archive(clients):
         assert (record["state"], record["state_title"], record["version"]) == ("registered", "待分流", 1)
         assert record["waiting_unit"]["name"] == "城关街道" and record["due"] is None
         assert [t["id"] for t in record["transitions"]] == ["answer", "route", "reject"]
-        assert [i["title"] for i in inbox(clients["chengguan"])] == [f"待分流：来信来访登记簿 {record['number']}"]
+        assert [i["title"] for i in inbox(clients["chengguan"])] == [f"来信来访登记簿 {record['number']}（待分流）"]
 
         routed = go(clients["chengguan"], rid, "route", {"handling_unit": "GA-PCS01"})
     assert (routed["state"], routed["version"]) == ("handling", 2)
@@ -136,7 +136,8 @@ def test_a_visit_from_registration_to_archive(clients):
     assert transfer["original_record"] == routed["number"] and transfer["handling_unit"] == "GA-PCS01"
     assert transfer["deadline"] == "2026-11-19" and transfer["transferred_by"] == "chengguan"
     assert inbox(clients["chengguan"]) == []
-    assert [i["title"] for i in inbox(clients["pcs01"])] == [f"办理中：来信来访登记簿 {routed['number']}"]
+    assert [(i["title"], i["message"]) for i in inbox(clients["pcs01"])] == [
+        (f"来信来访登记簿 {routed['number']}（办理中）", f"城关街道受理：{VISIT['summary']}")]
     # the 派出所 sees the matter and records its result on it (it may not edit the ledger itself)
     assert clients["pcs01"].put(f"/api/v1/records/{rid}", json=routed["data"], headers={"If-Match": "2"}).status_code == 403
 
@@ -158,8 +159,9 @@ def test_a_visit_from_registration_to_archive(clients):
     assert records_of(clients, "visit_transfer")[0][1]["follow_up_result"] == "satisfied"
     timeline = clients["chengguan"].get(f"/api/v1/records/{rid}/timeline").get_json()
     assert [(e["label"], e["to_title"], e["by"]) for e in timeline] == [
-        ("登记", "待分流", "chengguan"), ("转办", "办理中", "chengguan"), ("报告办理结果", "待审核", "pcs01"),
-        ("审核办结", "待回访", "chengguan"), ("回访", "已归档", "chengguan")]
+        ("登记", "待分流", "chengguan（城关街道）"), ("转办", "办理中", "chengguan（城关街道）"),
+        ("报告办理结果", "待审核", "pcs01（城关派出所）"), ("审核办结", "待回访", "chengguan（城关街道）"),
+        ("回访", "已归档", "chengguan（城关街道）")]
     history = clients["chengguan"].get(f"/api/v1/records/{rid}/history").get_json()
     assert [e["action"] for e in history].count("transition") == 4
     assert inbox(clients["chengguan"]) == [] and inbox(clients["pcs01"]) == []
@@ -227,10 +229,10 @@ def test_each_ladder_step_fires_exactly_once_over_a_month_of_daily_ticks(clients
         ("chase", "GA-PCS01", get(clients["county"], rid)["number"], "2026-11-19"),
         ("supervise", "GA-PCS01", get(clients["county"], rid)["number"], "2026-11-19")]
     def about_it(client):  # type: ignore[no-untyped-def]  (the daily rules raise other notices too)
-        return sorted((i["kind"], i["title"].split("：")[0]) for i in inbox(client) if (i["record"] or {}).get("id") == rid)
+        return sorted((i["kind"], i["title"].split("：")[0]) for i in inbox(client)
+                      if (i["record"] or {}).get("id") == rid and i["kind"] == "escalation")
 
-    assert about_it(clients["pcs01"]) == [("escalation", "催办"), ("escalation", "督办"), ("escalation", "通报"),
-                                          ("step", "办理中")]
+    assert about_it(clients["pcs01"]) == [("escalation", "催办"), ("escalation", "督办"), ("escalation", "通报")]
     assert about_it(clients["chengguan"]) == [("escalation", "已督办")]
     assert about_it(clients["county"]) == [("escalation", "拟通报")]
     with at("2026-12-02"):
@@ -238,7 +240,7 @@ def test_each_ladder_step_fires_exactly_once_over_a_month_of_daily_ticks(clients
         assert overdue["due"]["overdue"] is True and overdue["due"]["working_days_left"] < 0
         go(clients["pcs01"], rid, "report_result", RESULT)
     assert about_it(clients["pcs01"]) == []  # the matter moved on: escalations are done
-    assert len([i for i in inbox(clients["pcs01"], "done") if i["record"]["id"] == rid]) == 4
+    assert len([i for i in inbox(clients["pcs01"], "done") if i["record"]["id"] == rid]) == 4  # with the step
 
 
 def test_a_paused_timer_gives_back_the_days(clients):

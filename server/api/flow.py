@@ -62,7 +62,7 @@ def record_timeline(record_id: int):  # type: ignore[no-untyped-def]
     record = get_record(record_id, current_user)
     entries = flow.timeline(record)
     workflow = flow.workflow_of(record)
-    names = user_labels({e.user_id for e in entries})
+    names = user_labels({e.user_id for e in entries}, with_unit=True)
     return jsonify([{"at": as_aware(e.at).isoformat(), "transition": e.transition or None, "label": e.label,
                      "from": e.from_state, "from_title": workflow.state_title(e.from_state) if e.from_state else None,
                      "to": e.to_state, "to_title": workflow.state_title(e.to_state),

@@ -79,7 +79,8 @@ def _flow_json(record: Record) -> dict[str, Any]:
     view = flow.view(record, current_user)
     due = None
     if view.due is not None:
-        due = {"date": view.due.isoformat(), "working_days_left": view.working_days_left, "overdue": view.overdue}
+        due = {"date": view.due.isoformat(), "title": view.due_title, "working_days_left": view.working_days_left,
+               "overdue": view.overdue}
     return {"workflow": {"id": record.workflow_id, "version": record.workflow_version},
             "state_title": view.state.title if view.state else record.state,
             "open": bool(view.state and view.state.open), "due": due,

@@ -74,7 +74,15 @@ def workflow_of(record: Record) -> Workflow | None:
 
 # -- units ---------------------------------------------------------------------------------------------
 def county_unit() -> OrgUnit | None:
-    return db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1))
+    """The root of the org tree (the county office's unit), looked up once per session."""
+    cached = db.session.info.get("county_unit_id")
+    found = db.session.get(OrgUnit, cached) if cached is not None else None
+    if found is not None:
+        return found
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1))
+    if unit is not None:
+        db.session.info["county_unit_id"] = unit.id
+    return unit
 
 
 def assignee_unit(data: Mapping[str, Any], workflow: Workflow) -> OrgUnit | None:
@@ -138,14 +146,15 @@ def passed(workflow: Workflow, fact: Mapping[str, Any]) -> set[str]:
 
 
 def placeholders(record: Record, workflow: Workflow, data: Mapping[str, Any], fact: Mapping[str, Any],
-                 user: User | None, **extra: str) -> dict[str, Any]:
+                 user: User | None, on: date | None = None, **extra: str) -> dict[str, Any]:
+    """What ``{placeholders}`` of workflow actions stand for; ``on``: the day acted on (the tick's date)."""
     owner = db.session.get(OrgUnit, record.org_unit_id)
     assignee = assignee_unit(data, workflow)
     county = county_unit()
     values = dict(fact)
     values.update({
         "record_number": record.number, "record_id": str(record.id), "form_title": registry().form(record.form_id).title,
-        "today": today().isoformat(), "due_date": record.due_date.isoformat() if record.due_date else "",
+        "today": (on or today()).isoformat(), "due_date": record.due_date.isoformat() if record.due_date else "",
         "state_title": workflow.state_title(record.state), "user_name": user.label if user else "系统",
         "owner_code": owner.code if owner else "", "owner_name": owner.name if owner else "",
         "assignee_code": assignee.code if assignee else "", "assignee_name": assignee.name if assignee else "",
@@ -270,13 +279,15 @@ def sync(record: Record, workflow: Workflow, env: TimerEnv, entry: RecordTransit
     entry = entry or db.session.scalar(select(RecordTransition).where(RecordTransition.record_id == record.id)
                                        .order_by(RecordTransition.id.desc()).limit(1))
     form = registry().form(record.form_id)
+    owner = db.session.get(OrgUnit, record.org_unit_id)
+    about = summary(record)
     inbox.upsert(f"step:{record.id}:{entry.id}", kind="step", unit_id=unit.id, record_id=record.id, state=state.id,
-                 title=f"{state.title}：{form.title} {record.number}", message=_summary(record, form),
-                 due_date=record.due_date)
+                 title=f"{form.title} {record.number}（{state.title}）",
+                 message=f"{owner.name if owner else ''}受理" + (f"：{about}" if about else ""), due_date=record.due_date)
 
 
-def _summary(record: Record, form: Any) -> str:
-    """A line saying what the matter is about, from the form's first text fields."""
+def summary(record: Record) -> str:
+    """A line saying what the matter is about, from its first text fields."""
     for key in ("summary", "description", "content", "name"):
         value = record.data.get(key)
         if isinstance(value, str) and value.strip():
@@ -376,18 +387,18 @@ def _checked_body(record: Record, transition: Transition, fields: Any, reason: A
 
 def apply_transition(record: Record, workflow: Workflow, transition: Transition, to_state: str,
                      data: dict[str, Any], user: User | None, reason: str, fact: Mapping[str, Any],
-                     outcome: Outcome, actor: str = "") -> list[Record]:
+                     outcome: Outcome, actor: str = "", on: date | None = None) -> list[Record]:
     """Inside the transaction: log, state change, actions, the record's data, audit. Returns the
     records the actions created (published as saved after the commit)."""
     from_state = record.state
     record.version += 1  # the state (and the data below) change as one new version
     entry = _log(record, workflow, transition.id, transition.label, from_state, to_state, user, reason, actor)
-    env = env_for(record, workflow, fact)
+    env = env_for(record, workflow, fact, on=on)
     _enter(record, workflow, from_state, to_state, env, entry, data)
     fill_due_fields(record, workflow, data, env)  # actions may map the deadline into other ledgers
     run = flow_actions.run_for(record, data, user, env, key=f"transition:{entry.id}",
                                source=f"transition:{transition.id}")
-    values = placeholders(record, workflow, data, fact, user, reason=reason)
+    values = placeholders(record, workflow, data, fact, user, on=env.today, reason=reason)
     flow_actions.perform_all(transition.actions, values, run, workflow, outcome.documents)
     detail = f"{transition.label}：{workflow.state_title(from_state)} → {workflow.state_title(to_state)}" \
         + (f"；理由：{reason}" if reason else "")
@@ -434,6 +445,7 @@ class FlowView:
     timeline: list[RecordTransition]
     waiting_unit: OrgUnit | None
     counts: dict[str, int]
+    due_title: str = "办理期限"  # the title of the timer the due date belongs to (办理时限, 回访时限 ...)
 
     @property
     def overdue(self) -> bool:
@@ -461,8 +473,10 @@ def view(record: Record, user: User) -> FlowView | None:
     if record.due_date is not None:
         left = registry().live.calendar.working_days_between(today(), record.due_date)
     unit = db.session.get(OrgUnit, record.waiting_unit_id) if record.waiting_unit_id else None
+    nearest = min(timers.live_timers(record.id), key=lambda t: t.due_date, default=None)
+    due_title = workflow.timers[nearest.timer].title if nearest and nearest.timer in workflow.timers else "办理期限"
     return FlowView(workflow=workflow, state=workflow.state(record.state), due=record.due_date, working_days_left=left,
-                    buttons=buttons, timeline=entries, waiting_unit=unit, counts=counts)
+                    buttons=buttons, timeline=entries, waiting_unit=unit, counts=counts, due_title=due_title)
 
 
 def timeline(record: Record) -> list[RecordTransition]:

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from server.extensions import db
 from server.flow import service, timers
 from server.records.models import Record
-from server.rules.service import compare_draft
+from server.rules.facts import FactContext
+from server.rules.service import compare_draft, record_fact
 from server.specs.model import ConfigSet
 from server.workflow.calendar import WorkCalendar
 from server.workflow.deadlines import AmountError, due_date, pending_steps
@@ -28,7 +29,6 @@ def simulate_draft(draft: ConfigSet, on: date | None = None) -> list[str]:
     on = on or service.today()
     registry = current_app.extensions["registry"]
     live_params = registry.live.rules.values if registry.live.rules else {}
-    draft_params = draft.rules.values if draft.rules else {}
     calendar = WorkCalendar(draft.calendar)
     lines: list[str] = []
     for workflow_id, planned in sorted(draft.workflows.items()):
@@ -38,7 +38,7 @@ def simulate_draft(draft: ConfigSet, on: date | None = None) -> list[str]:
             state = current.state(record.state) if current else None
             if state is None or not state.open:
                 continue
-            lines += _record_lines(record, current, planned, on, live_params, draft_params, calendar)
+            lines += _record_lines(record, current, planned, on, live_params, draft, calendar)
     if draft.rules is not None:
         for change in compare_draft(draft.rules, on):
             before = "、".join(change.before) or "（无）"
@@ -48,11 +48,16 @@ def simulate_draft(draft: ConfigSet, on: date | None = None) -> list[str]:
 
 
 def _record_lines(record: Record, current: Workflow, planned: Workflow, on: date, live_params: dict[str, Any],
-                  draft_params: dict[str, Any], calendar: WorkCalendar) -> list[str]:
+                  draft: ConfigSet, calendar: WorkCalendar) -> list[str]:
     label = f"{record.number}（{current.state_title(record.state)}）"
     if record.state not in planned.states:
         return [f"{label}  草稿中没有此状态：迁移时须映射（--map {record.state}=…）"]
     fact = service.workflow_fact(record, current, on=on)
+    draft_params = draft.rules.values if draft.rules else {}
+    draft_fact = fact
+    if planned.facts and draft.rules is not None and planned.facts in draft.rules.facts:
+        ctx = FactContext(today=on, parameters=draft_params, calendar=calendar)
+        draft_fact = record_fact(draft.rules, planned.facts, record, ctx)
     lines = []
     live_rows = {row.timer: row for row in timers.live_timers(record.id)}
     live_calendar = current_app.extensions["registry"].live.calendar
@@ -63,14 +68,15 @@ def _record_lines(record: Record, current: Workflow, planned: Workflow, on: date
             continue
         old_timer = current.timers.get(timer_id, timer)
         try:
-            new_due = _due(row, timer, old_timer, live_params, draft_params, fact, live_calendar, calendar)
+            new_due = _due(row, timer, old_timer, live_params, draft_params, fact, draft_fact, live_calendar, calendar)
             before = _steps(old_timer, row.due_date, row.fired, on, live_params, fact, live_calendar)
-            after = _steps(timer, new_due, row.fired, on, draft_params, fact, calendar)
+            after = _steps(timer, new_due, row.fired, on, draft_params, draft_fact, calendar)
         except AmountError as exc:
             lines.append(f"{label}  {timer.title}：{exc}")
             continue
         if new_due != row.due_date or before != after:
-            lines.append(f"{label}  {timer.title}：到期日 {row.due_date} → {new_due}；至 {on} 应触发："
+            due = f"到期日 {row.due_date} → {new_due}" if new_due != row.due_date else f"到期日 {new_due}（不变）"
+            lines.append(f"{label}  {timer.title}：{due}；至 {on} 应触发："
                          f"{'、'.join(before) or '无'} → {'、'.join(after) or '无'}")
     for timer in planned.timers.values():
         if record.state in timer.runs_in and timer.id not in live_rows:
@@ -79,12 +85,12 @@ def _record_lines(record: Record, current: Workflow, planned: Workflow, on: date
 
 
 def _due(row: Any, planned: Timer, current: Timer, live_params: dict[str, Any], draft_params: dict[str, Any],
-         fact: dict[str, Any], live_calendar: WorkCalendar, calendar: WorkCalendar) -> date:
+         fact: dict[str, Any], draft_fact: dict[str, Any], live_calendar: WorkCalendar, calendar: WorkCalendar) -> date:
     """The due date under the draft. One that the live definition does not explain (set from a field
     by an approved 延期, or moved by a pause) is kept as it is."""
     if due_date(current, row.base_date, live_params, fact, live_calendar) != row.due_date:
         return row.due_date
-    return due_date(planned, row.base_date, draft_params, fact, calendar)
+    return due_date(planned, row.base_date, draft_params, draft_fact, calendar)
 
 
 def _steps(timer: Timer, due: date, fired: list[str] | None, on: date, params: dict[str, Any], fact: dict[str, Any],

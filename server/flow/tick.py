@@ -66,19 +66,19 @@ def tick(on: date | None = None, daily: bool | None = None) -> TickReport:
 
 
 def fire_timers(today: date, report: TickReport) -> None:
-    done: set[int] = set()
+    """Walk the due timers in id order, a batch per transaction (each timer is visited once per tick)."""
+    last_id = 0
     while True:
         created: list[Record] = []
         with write_transaction():
-            stmt = (select(RecordTimer).where(RecordTimer.status == "running", RecordTimer.next_at <= today)
-                    .order_by(RecordTimer.next_at, RecordTimer.id).limit(BATCH))
-            if done:
-                stmt = stmt.where(RecordTimer.id.not_in(done))
+            stmt = (select(RecordTimer).where(RecordTimer.status == "running", RecordTimer.next_at <= today,
+                                              RecordTimer.id > last_id)
+                    .order_by(RecordTimer.id).limit(BATCH))
             if db.session.get_bind().dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
             rows = list(db.session.scalars(stmt))
             for row in rows:
-                done.add(row.id)
+                last_id = row.id
                 try:
                     with db.session.begin_nested():
                         created += _fire(row, today, report)
@@ -108,7 +108,8 @@ def _fire(row: RecordTimer, today: date, report: TickReport) -> list[Record]:
         db.session.flush()  # unique per timer and step: a step fires once
         row.fired = [*(row.fired or []), step.id]
         data = copy.deepcopy(record.data)
-        values = service.placeholders(record, workflow, data, fact, None, timer_title=timer.title, step_title=step.title)
+        values = service.placeholders(record, workflow, data, fact, None, on=today, timer_title=timer.title,
+                                      step_title=step.title)
         run = flow_actions.run_for(record, data, None, env, key=f"timer:{row.id}:{step.id}",
                                    source=f"timer:{timer.id}.{step.id}", timer_id=row.id)
         flow_actions.perform_all(step.actions, values, run, workflow, [])
@@ -122,7 +123,7 @@ def _fire(row: RecordTimer, today: date, report: TickReport) -> list[Record]:
             to_state = machine.target(transition, service.passed(workflow, fact))
             created += service.apply_transition(record, workflow, transition, to_state, copy.deepcopy(record.data),
                                                 None, f"{timer.title}·{step.title}", fact, service.Outcome(record),
-                                                actor=f"系统（{timer.title}·{step.title}）")
+                                                actor=f"系统（{timer.title}·{step.title}）", on=today)
         if row.status != "running":
             break
     if row.status == "running":

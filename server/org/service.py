@@ -61,7 +61,18 @@ def subtree_ids(unit: OrgUnit) -> Select[tuple[int]]:
 
 
 def unit_by_code(code: str) -> OrgUnit | None:
-    return db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    """The unit with this code. Codes never change hands, so the id found is remembered for the rest of
+    the session (a request, or a batch of the tick) and the unit comes from the identity map."""
+    cache = db.session.info.setdefault("unit_id_by_code", {})
+    unit_id = cache.get(code)
+    if unit_id is not None:
+        unit = db.session.get(OrgUnit, unit_id)
+        if unit is not None and unit.code == code:
+            return unit
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    if unit is not None:
+        cache[code] = unit.id
+    return unit
 
 
 def org_list(kind: str | None = None, parent_code: str | None = None) -> list[OrgUnit]:

@@ -231,12 +231,15 @@ def _audit(user: User, action: str, record: Record, diff: list[dict[str, Any]]) 
               form_id=record.form_id, record_version=record.version)
 
 
-def user_labels(user_ids: set[int | None]) -> dict[int, str]:
-    """Display names for the people in a list or history, in one query."""
+def user_labels(user_ids: set[int | None], with_unit: bool = False) -> dict[int, str]:
+    """Display names for the people in a list or history, in one query; ``with_unit`` adds their unit
+    (赵立军（城关派出所）) where several units act on one record."""
     ids = {i for i in user_ids if i is not None}
     if not ids:
         return {}
-    return {u.id: u.label for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    users = db.session.scalars(select(User).where(User.id.in_(ids)))
+    return {u.id: (f"{u.label}（{u.org_unit.name}）" if with_unit and u.org_unit and u.org_unit.name != u.label else u.label)
+            for u in users}
 
 
 def route_record(record: Record, unit: OrgUnit, source: str, user: User | None = None) -> bool:

@@ -258,12 +258,17 @@ def system_user() -> User:
     log in, and pages show it as 系统."""
     from sqlalchemy import select
 
+    cached = db.session.info.get("system_user_id")
+    found = db.session.get(User, cached) if cached is not None else None
+    if found is not None:  # (a rolled-back creation leaves a stale id: looked up again below)
+        return found
     user = db.session.scalar(select(User).where(User.username == "_system"))
     if user is None:
         user = User(username="_system", display_name="系统", password_hash="!", role="county_staff",
                     is_enabled=False, org_unit_id=None)
         db.session.add(user)
         db.session.flush()
+    db.session.info["system_user_id"] = user.id
     return user
 
 

@@ -50,7 +50,8 @@ class ActionContext:
 def action_problems(at: str, action: Any, ctx: ActionContext) -> list[Problem]:
     if not isinstance(action, dict):
         return [(at, f"应为对象（{{\"do\": 动作名, …}}），实际为 {show(action)}")]
-    spec = ACTIONS.get(action.get("do"))  # type: ignore[arg-type]
+    do = action.get("do")
+    spec = ACTIONS.get(do) if isinstance(do, str) else None
     if spec is None:
         return [(pointer_join(at, "do"), f"未知动作 {show(action.get('do'))}（可用：{'、'.join(ACTIONS)}）")]
     out: list[Problem] = []
@@ -156,11 +157,11 @@ def _task(at: str, action: dict[str, Any], ctx: ActionContext) -> list[Problem]:
 def _integer_param(at: str, name: Any, parameters: Mapping[str, ParameterSpec] | None) -> list[Problem]:
     if parameters is None:
         return []
-    if name not in parameters:
-        return [(at, f"参数 {show(name)} 不存在（现有参数：{'、'.join(parameters)}）")]
+    if not isinstance(name, str) or name not in parameters:
+        return [(at, f"参数 {show(name)} 不存在（现有参数：{'、'.join(parameters) or '无'}）")]
     value = parameters[name].value
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 3650:
-        return [(at, f"参数 {show(name)} 应为正整数，实际为 {show(value)}")]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 365:
+        return [(at, f"参数 {show(name)} 应为 1 到 365 的整数，实际为 {show(value)}")]
     return []
 
 
@@ -203,7 +204,7 @@ def _fits(value: Any, kind: str) -> bool:
 
 def _target_form(at: str, action: dict[str, Any], ctx: ActionContext) -> list[Problem]:
     form = action.get("form")
-    if form not in ctx.forms:
+    if not isinstance(form, str) or form not in ctx.forms:
         return [(pointer_join(at, "form"), f"表单 {show(form)} 不存在（现有表单：{'、'.join(sorted(ctx.forms))}）")]
     return []
 
@@ -229,7 +230,7 @@ def _update_record(at: str, action: dict[str, Any], ctx: ActionContext) -> list[
 
 def _issue_document(at: str, action: dict[str, Any], ctx: ActionContext) -> list[Problem]:
     doc_id = action.get("doc_id")
-    if doc_id not in ctx.documents:
+    if not isinstance(doc_id, str) or doc_id not in ctx.documents:
         return [(pointer_join(at, "doc_id"), f"文书 {show(doc_id)} 不存在（现有文书：{'、'.join(sorted(ctx.documents)) or '无'}）")]
     out = []
     if ctx.documents[doc_id] != ctx.form:
@@ -242,7 +243,7 @@ def _issue_document(at: str, action: dict[str, Any], ctx: ActionContext) -> list
 
 def _timer(at: str, action: dict[str, Any], ctx: ActionContext) -> list[Problem]:
     out = []
-    if action.get("timer") not in ctx.timers:
+    if not isinstance(action.get("timer"), str) or action["timer"] not in ctx.timers:
         out.append((pointer_join(at, "timer"), f"计时 {show(action.get('timer'))} 不存在（本流程的计时：{'、'.join(sorted(ctx.timers)) or '无'}）"))
     if "due_from" in action:
         problems, found = _field(pointer_join(at, "due_from"), action["due_from"], ctx.schema, ctx.form)

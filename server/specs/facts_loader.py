@@ -86,15 +86,20 @@ class _FactsCheck:
         self.schema: dict[str, Any] | None = None
         self.subject = "record"
         self.dates: set[str] = set()  # attributes holding YYYY-MM-DD dates
+        self.form: Any = None
+        self.later: set[str] = set()  # attributes not yet defined at the one being checked
 
     def problems(self, doc: Any) -> list[Problem]:
         if not isinstance(doc, dict):
             return []
         self.subject = doc.get("subject", "record")
         form = doc.get("form")
+        self.form = form
         if self.subject == "record":
-            if not isinstance(form, str):
+            if "form" not in doc:
                 self.out.append(("", "记录的事实须用 form 指明是哪个表单的记录"))
+            elif not isinstance(form, str):
+                pass  # the meta-schema reports a form that is not a string
             elif form not in self.forms:
                 self.out.append(("/form", f"表单 {show(form)} 不存在（现有表单：{'、'.join(sorted(self.forms))}）"))
             else:
@@ -107,7 +112,9 @@ class _FactsCheck:
             if "unit_kinds" not in doc:
                 self.out.append(("", "单位的事实须用 unit_kinds 指明是哪些类别的单位"))
         attributes = doc.get("attributes") if isinstance(doc.get("attributes"), dict) else {}
+        self.later = set(attributes)
         for name, definition in attributes.items():
+            self.later.discard(name)
             if isinstance(definition, dict):
                 found = self._attribute(pointer_join("/attributes", name), definition)
                 if found is not None:
@@ -218,7 +225,7 @@ class _FactsCheck:
         if spec.subject != self.subject:
             self.out.append((pointer_join(at, op), f"查询 {name} 只用于{'记录' if spec.subject == 'record' else '单位'}的事实"))
         output = definition.get("output")
-        if output not in spec.outputs:
+        if not isinstance(output, str) or output not in spec.outputs:
             self.out.append((pointer_join(at, "output") if "output" in definition else at,
                              f"查询 {name} 的 output 应为 {'、'.join(spec.outputs)} 之一，实际为 {show(output)}"))
         inputs = definition.get("inputs", {})
@@ -245,7 +252,7 @@ class _FactsCheck:
 
     def _inputs_count_records(self, at: str, inputs: dict[str, Any]) -> None:
         form = inputs.get("form")
-        if form is not None and form not in self.forms:
+        if form is not None and (not isinstance(form, str) or form not in self.forms):
             self.out.append((pointer_join(at, "form"), f"表单 {show(form)} 不存在"))
             return
         schema = self.forms.get(form) if isinstance(form, str) else None
@@ -282,11 +289,15 @@ class _FactsCheck:
                 if not (isinstance(values, list) and values and all(_json_type(v) in SCALARS for v in values)):
                     self.out.append((at, f"in_list 须有 values：非空的值列表，实际为 {show(values)}"))
             return UNARY_OPERATORS[op]
-        if not isinstance(operand, list) or len(operand) < (2 if op in ("equals", "difference", "ratio", "days_between") else 1):
+        if not isinstance(operand, list) or not operand:
             self.out.append((where, f"{op} 应为运算对象的列表（\"/指针\" 或已定义的属性名），实际为 {show(operand)}"))
             return None
         if op in ("difference", "ratio", "days_between") and len(operand) != 2:
             self.out.append((where, f"{op} 应恰好有两个运算对象，实际为 {len(operand)} 个"))
+            return None
+        if op == "equals" and len(operand) < 2:
+            self.out.append((where, f"equals 应至少有两个运算对象，实际为 {len(operand)} 个"))
+            return None
         kinds = [self._operand(pointer_join(where, i), item) for i, item in enumerate(operand)]
         numeric = op in ("sum", "difference", "ratio")
         for index, kind in enumerate(kinds):
@@ -316,6 +327,9 @@ class _FactsCheck:
             return kind
         if isinstance(operand, str) and operand in self.types:
             return "date" if operand in self.dates else self.types[operand]
+        if isinstance(operand, str) and operand in self.later:
+            self.out.append((at, f"属性 {show(operand)} 在后面才定义：请把它移到使用它的属性之前"))
+            return None
         known = "、".join(self.types) or "无"
         self.out.append((at, f"应为 \"/指针\"（记录的字段）或此前已定义的属性名，实际为 {show(operand)}（已定义的属性：{known}）"))
         return None
@@ -331,12 +345,12 @@ class _FactsCheck:
             return None
         found = schema_at(self.schema, pointer)
         if found is None:
-            self.out.append((at, f"表单中没有字段 {show(pointer)}"))
+            self.out.append((at, f"表单 {show(self.form)} 中没有字段 {show(pointer)}"))
             return None
         return value_type(found)
 
     def _choice(self, at: str, name: Any, choices: Mapping[str, str]) -> str | None:
-        if name not in choices:
+        if not isinstance(name, str) or name not in choices:
             self.out.append((at, f"应为 {'、'.join(choices)} 之一，实际为 {show(name)}"))
             return None
         return choices[name]

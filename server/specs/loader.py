@@ -82,7 +82,8 @@ def load_config(config_dir: Path) -> ConfigSet:
     unit_codes = {u.code for u in org.units} if org is not None else None
     rules, rules_errors = load_rules(Path(config_dir), schemas, unit_codes)
     documents, document_errors = load_documents(Path(config_dir), schemas)
-    workflows, workflow_errors = load_workflows(Path(config_dir), schemas, rules, documents, unit_codes)
+    broken = {e.file for e in org_errors + rules_errors + document_errors}
+    workflows, workflow_errors = load_workflows(Path(config_dir), schemas, rules, documents, unit_codes, broken)
     calendar, calendar_errors = load_calendar(Path(config_dir))
     errors.extend(org_errors + rules_errors + document_errors + workflow_errors + calendar_errors)
     if errors:

@@ -61,10 +61,12 @@ RULESET_META = Draft202012Validator({
 
 def load_rules(config_dir: Path, forms: Mapping[str, dict[str, Any] | None],
                unit_codes: set[str] | None = None) -> tuple[RulesSpec | None, list[ConfigError]]:
-    """``(None, [])`` without ``rules/`` and ``facts/`` folders; ``(None, errors)`` on any problem.
+    """``(None, [])`` without ``rules/`` and ``facts/`` folders; otherwise the spec and every problem.
 
-    ``forms`` maps every form id to its schema (None when that form is broken: its fields go
-    unchecked); ``unit_codes`` are the configured org units (None: literal unit codes go unchecked)."""
+    With problems the spec holds what did load (parameters, facts, rulesets without errors), so the
+    files that refer to it (workflows) are checked against it rather than reporting everything in it
+    as missing. ``forms`` maps every form id to its schema (None when that form is broken: its fields
+    go unchecked); ``unit_codes`` are the configured org units (None: literal unit codes go unchecked)."""
     rules_dir = Path(config_dir) / RULES_DIR
     if not rules_dir.is_dir() and not (Path(config_dir) / "facts").is_dir():
         return None, []
@@ -90,9 +92,7 @@ def load_rules(config_dir: Path, forms: Mapping[str, dict[str, Any] | None],
                                               form=document["when"].get("form"), facts=document["facts"],
                                               rules=document["rules"], document=document)
     errors.sort(key=lambda e: (e.file, e.line, e.column, e.pointer, e.message))
-    if errors:
-        return None, errors
-    return RulesSpec(parameters=parameters or {}, rulesets=rulesets, facts=facts), []
+    return RulesSpec(parameters=parameters or {}, rulesets=rulesets, facts=facts), errors
 
 
 def _parameters_of(document: Any) -> dict[str, ParameterSpec] | None:

@@ -26,11 +26,13 @@ from server.specs.actions_check import WORKFLOW_PLACEHOLDERS, ActionContext, act
 from server.specs.fieldpaths import is_date_field, schema_at
 from server.specs.metaschema import show
 from server.specs.model import DocumentSpec, RulesSpec, canonical_digest
-from server.specs.files import error_at, load_file
+from server.specs.files import error_at, load_file, read_json
+from server.specs.jsonpos import ParsedJson
 from server.workflow.definition import GRANT_UNITS, REASON_MODES, UNITS, WAITS_ON, Workflow, build_workflow
 from server.workflow.machine import reachable
 
 WORKFLOWS_DIR = "workflows"
+_TYPE_NAMES = {"string": "字符串", "integer": "整数", "number": "数字", "boolean": "布尔值"}
 NAME = r"^[a-z][a-z0-9_]{0,39}$"
 Problem = tuple[str, str]
 
@@ -93,13 +95,17 @@ WORKFLOW_META = Draft202012Validator({
 
 
 def load_workflows(config_dir: Path, forms: Mapping[str, dict[str, Any] | None], rules: RulesSpec | None,
-                   documents: Mapping[str, DocumentSpec], unit_codes: set[str] | None
-                   ) -> tuple[dict[str, Workflow], list[ConfigError]]:
-    """Every workflow of ``config/workflows/`` and every problem, also of forms naming unknown workflows."""
+                   documents: Mapping[str, DocumentSpec], unit_codes: set[str] | None,
+                   broken: set[str] = frozenset()) -> tuple[dict[str, Workflow], list[ConfigError]]:
+    """Every workflow of ``config/workflows/`` and every problem, also of forms naming unknown workflows.
+
+    ``broken``: files already reported as broken (a facts file, the parameters): what they would
+    have declared goes unchecked here instead of being reported missing a second time."""
     folder = Path(config_dir) / WORKFLOWS_DIR
     paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
     users = _forms_by_workflow(forms)
     workflows: dict[str, Workflow] = {}
+    drafts: dict[str, tuple[str, dict[str, Any]]] = {}  # every workflow that parsed: form, document
     errors: list[ConfigError] = []
     known = {p.stem for p in paths}
     for workflow_id, form_ids in users.items():
@@ -112,13 +118,15 @@ def load_workflows(config_dir: Path, forms: Mapping[str, dict[str, Any] | None],
         if not re.fullmatch(NAME, path.stem):
             errors.append(ConfigError(file, "", 1, 1, f"文件名（流程 id）应匹配 {NAME}，实际为 {show(path.stem)}"))
             continue
-        check = _WorkflowCheck(path.stem, users.get(path.stem, []), forms, rules, documents, unit_codes)
+        check = _WorkflowCheck(path.stem, users.get(path.stem, []), forms, rules, documents, unit_codes, broken)
         document, file_errors = load_file(path, file, WORKFLOW_META, check.problems)
         errors += file_errors
+        if isinstance(document, dict) and check.form is not None:
+            drafts[path.stem] = (check.form, document)
         if not file_errors and check.form is not None:
             workflows[path.stem] = build_workflow(path.stem, check.form, document, canonical_digest(document))
-    errors += _fact_transition_errors(config_dir, rules, workflows)
-    errors += _document_state_errors(config_dir, documents, workflows)
+    errors += _fact_transition_errors(config_dir, drafts, broken)
+    errors += _document_state_errors(config_dir, documents, drafts)
     return workflows, errors
 
 
@@ -131,36 +139,49 @@ def _forms_by_workflow(forms: Mapping[str, dict[str, Any] | None]) -> dict[str, 
     return found
 
 
-def _fact_transition_errors(config_dir: Path, rules: RulesSpec | None,
-                            workflows: Mapping[str, Workflow]) -> list[ConfigError]:
-    """``{"transitions": id}`` in a fact file must name a transition of its form's workflow."""
+def _names(document: dict[str, Any], key: str) -> list[str]:
+    value = document.get(key)
+    return list(value) if isinstance(value, dict) else []
+
+
+def _fact_transition_errors(config_dir: Path, drafts: Mapping[str, tuple[str, dict[str, Any]]],
+                            broken: set[str]) -> list[ConfigError]:
+    """``{"transitions": id}`` in a fact file must name a transition of its form's workflow. Both sides
+    are read as written, so the check holds even when either file has other problems; it is silent
+    for a form whose workflow file could not be read."""
     errors = []
-    by_form = {w.form: w for w in workflows.values()}
-    for spec in (rules.facts.values() if rules else ()):
-        workflow = by_form.get(spec.form or "")
-        for name, definition in spec.attributes.items():
+    by_form = {form: doc for form, doc in drafts.values()}
+    for path in sorted((Path(config_dir) / "facts").glob("*.json")):
+        file = f"facts/{path.name}"
+        parsed = read_json(path, file)
+        doc = parsed.document if isinstance(parsed, ParsedJson) else None
+        if not isinstance(doc, dict) or not isinstance(doc.get("attributes"), dict):
+            continue
+        document = by_form.get(doc.get("form")) if isinstance(doc.get("form"), str) else None
+        if document is None and any(f.startswith(f"{WORKFLOWS_DIR}/") for f in broken):
+            continue  # the form's workflow file may be the broken one
+        for name, definition in doc["attributes"].items():
             transition = definition.get("transitions") if isinstance(definition, dict) else None
-            if transition is None:
+            if not isinstance(transition, str) or (document is not None and transition in _names(document, "transitions")):
                 continue
-            if workflow is None or transition not in workflow.transitions:
-                known = f"现有流转：{'、'.join(workflow.transitions)}" if workflow else "该表单没有流程"
-                errors.append(error_at(config_dir, f"facts/{spec.id}.json", f"/attributes/{name}/transitions",
-                                       f"流转 {show(transition)} 不存在（{known}）"))
+            known = f"现有流转：{'、'.join(_names(document, 'transitions')) or '无'}" if document else "该表单没有流程"
+            errors.append(error_at(config_dir, file, f"/attributes/{name}/transitions",
+                                   f"流转 {show(transition)} 不存在（{known}）"))
     return errors
 
 
 def _document_state_errors(config_dir: Path, documents: Mapping[str, DocumentSpec],
-                           workflows: Mapping[str, Workflow]) -> list[ConfigError]:
+                           drafts: Mapping[str, tuple[str, dict[str, Any]]]) -> list[ConfigError]:
     """A statistics column counting records in some ``states`` names states of its form's workflow."""
     errors = []
-    by_form = {w.form: w for w in workflows.values()}
+    by_form = {form: doc for form, doc in drafts.values()}
     for doc_id, spec in documents.items():
         columns = spec.document["source"].get("statistics", {}).get("columns", [])
         for index, column in enumerate(columns):
-            workflow = by_form.get(column.get("form"))
+            document = by_form.get(column.get("form"))
             for state_index, state in enumerate(column.get("states", [])):
-                if workflow is None or state not in workflow.states:
-                    known = f"现有状态：{'、'.join(workflow.states)}" if workflow else "该表单没有流程"
+                if document is None or state not in _names(document, "states"):
+                    known = f"现有状态：{'、'.join(_names(document, 'states')) or '无'}" if document else "该表单没有流程"
                     errors.append(error_at(config_dir, f"documents/{doc_id}/document.json",
                                            f"/source/statistics/columns/{index}/states/{state_index}",
                                            f"状态 {show(state)} 不存在（{known}）"))
@@ -171,7 +192,8 @@ class _WorkflowCheck:
     """The value rules of one workflow file."""
 
     def __init__(self, workflow_id: str, form_ids: list[str], forms: Mapping[str, dict[str, Any] | None],
-                 rules: RulesSpec | None, documents: Mapping[str, DocumentSpec], unit_codes: set[str] | None):
+                 rules: RulesSpec | None, documents: Mapping[str, DocumentSpec], unit_codes: set[str] | None,
+                 broken: set[str] = frozenset()):
         self.id = workflow_id
         self.form_ids = form_ids
         self.form = form_ids[0] if len(form_ids) == 1 else None
@@ -179,7 +201,16 @@ class _WorkflowCheck:
         self.rules = rules
         self.documents = documents
         self.unit_codes = unit_codes
+        self.broken = broken
+        self.facts_unknown = False   # the workflow's facts file is broken: its attributes go unchecked
         self.out: list[Problem] = []
+
+    @property
+    def params(self) -> Mapping[str, Any] | None:
+        """The parameters, or None when parameters.json is broken (then they go unchecked)."""
+        if self.rules is None or "rules/parameters.json" in self.broken:
+            return None
+        return self.rules.parameters
 
     @property
     def schema(self) -> dict[str, Any] | None:
@@ -199,11 +230,11 @@ class _WorkflowCheck:
         self.facts = self._facts(doc.get("facts"))
         self._assignee(doc.get("assignee"))
         if isinstance(doc.get("initial"), str) and doc["initial"] not in states:
-            self.out.append(("/initial", f"初始状态 {show(doc['initial'])} 不在 states 中（{'、'.join(states)}）"))
+            self.out.append(("/initial", f"初始状态 {show(doc['initial'])} 不存在（现有状态：{'、'.join(states) or '无'}）"))
         for sid, state in states.items():
             if isinstance(state, dict) and state.get("waits_on") == "assignee" and not doc.get("assignee"):
                 self.out.append((f"/states/{sid}/waits_on", "流程没有 assignee（承办单位字段），状态不能等待承办单位"))
-        ctx = ActionContext(where="workflow", forms=self.forms, parameters=self.rules.parameters if self.rules else None,
+        ctx = ActionContext(where="workflow", forms=self.forms, parameters=self.params,
                             unit_codes=self.unit_codes, placeholders=set(WORKFLOW_PLACEHOLDERS) | set(self.facts or {}),
                             form=self.form, documents={d: s.form for d, s in self.documents.items()},
                             timers=set(timers))
@@ -213,7 +244,7 @@ class _WorkflowCheck:
         for tid, timer in timers.items():
             if isinstance(timer, dict):
                 self._timer(f"/timers/{tid}", timer, states, transitions, ctx)
-        if not self.out and self.form is not None:
+        if not self.out and self.form is not None and WORKFLOW_META.is_valid(doc):
             self._graph(doc)
         return self.out
 
@@ -223,6 +254,9 @@ class _WorkflowCheck:
         if facts_id is None:
             return None
         spec = self.rules.facts.get(facts_id) if self.rules and isinstance(facts_id, str) else None
+        if spec is None and f"facts/{facts_id}.json" in self.broken:
+            self.facts_unknown = True
+            return None
         if spec is None:
             known = "、".join(sorted(self.rules.facts)) if self.rules else "无"
             self.out.append(("/facts", f"事实声明 {show(facts_id)} 不存在（config/facts/ 中现有：{known}）"))
@@ -251,43 +285,54 @@ class _WorkflowCheck:
         return found
 
     def _states(self, at: str, names: Any, states: Mapping[str, Any]) -> None:
-        for index, name in enumerate([names] if isinstance(names, str) else names or []):
+        items = [names] if isinstance(names, str) else names if isinstance(names, list) else []
+        for index, name in enumerate(items):
             if isinstance(name, str) and name not in states:
                 where = at if isinstance(names, str) else f"{at}/{index}"
-                self.out.append((where, f"状态 {show(name)} 不存在（现有状态：{'、'.join(states)}）"))
+                self.out.append((where, f"状态 {show(name)} 不存在（现有状态：{'、'.join(states) or '无'}）"))
 
     def _condition(self, at: str, condition: Any) -> None:
         if not isinstance(condition, dict):
             return
         problems = condition_problems(condition, at)
         self.out += problems
-        params = self.rules.parameters if self.rules else {}
+        params = self.params
         for name in sorted(condition_params(condition)):
-            if name not in params:
-                self.out.append((at, f"参数 {show(name)} 不存在（现有参数：{'、'.join(params)}）"))
+            if params is not None and name not in params:
+                self.out.append((at, f"参数 {show(name)} 不存在（现有参数：{'、'.join(params) or '无'}）"))
                 problems = [(at, "")]
-        if self.facts is None:
+        if self.facts is None and not self.facts_unknown:
             self.out.append((at, "流程的条件需要事实：请用 \"facts\" 指明事实声明"))
-        elif not problems:
+        elif self.facts is not None and params is not None and not problems:
             values = {n: p.value for n, p in params.items()}
             self.out += condition_schema_problems(substitute_params(condition, values), self.fact_schema, at)
 
-    def _amount(self, at: str, amount: Any) -> None:
+    def _amount(self, at: str, amount: Any) -> None:  # noqa: C901 - one message per way an amount can be wrong
         if not isinstance(amount, dict) or len(amount) != 1:
             return
         (unit, value), = amount.items()
         where = f"{at}/{unit}"
         if isinstance(value, dict):
-            params = self.rules.parameters if self.rules else {}
+            params = self.params
             if set(value) == {"$param"}:
-                param = params.get(value["$param"])
-                if param is None:
-                    self.out.append((where, f"参数 {show(value['$param'])} 不存在（现有参数：{'、'.join(params)}）"))
+                name = value["$param"]
+                param = params.get(name) if params is not None and isinstance(name, str) else None
+                if params is None:
+                    pass  # parameters.json is broken and reported
+                elif param is None:
+                    self.out.append((where, f"参数 {show(name)} 不存在（现有参数：{'、'.join(params) or '无'}）"))
                 elif isinstance(param.value, bool) or not isinstance(param.value, int) or param.value < 0:
                     self.out.append((where, f"参数 {show(value['$param'])} 应为非负整数，实际为 {show(param.value)}"))
             elif set(value) == {"$fact"}:
-                if self.facts is None or self.facts.get(value["$fact"]) != "integer":
-                    self.out.append((where, f"{show(value['$fact'])} 应为流程事实中的整数属性"))
+                name = value["$fact"]
+                found = self.facts.get(name) if self.facts is not None and isinstance(name, str) else None
+                if self.facts_unknown:
+                    pass
+                elif self.facts is None:
+                    self.out.append((where, f"{show(name)} 应为流程事实中的整数属性，实际流程没有 facts"))
+                elif found != "integer":
+                    what = f"{_TYPE_NAMES.get(found, found)}属性" if found else "不存在的属性"
+                    self.out.append((where, f"{show(name)} 应为流程事实中的整数属性，实际为{what}"))
             else:
                 self.out.append((where, f"应为非负整数、{{\"$param\": 参数名}} 或 {{\"$fact\": 属性名}}，实际为 {show(value)}"))
         elif value < 0:
@@ -311,12 +356,13 @@ class _WorkflowCheck:
                     elif index != len(to) - 1:
                         self.out.append((f"{at}/to/{index}", "没有条件的目标只能放在最后（否则后面的目标永远不会被选中）"))
             if to and isinstance(to[-1], dict) and "if" in to[-1]:
-                self.out.append((f"{at}/to/{len(to) - 1}", "最后一个目标不能带条件（条件都不满足时去往那里）"))
+                self.out.append((f"{at}/to/{len(to) - 1}/if", "最后一个目标应不带 if（条件都不满足时的去向），实际带有 if"))
         for index, grant in enumerate(transition.get("roles") or []):
             if isinstance(grant, dict) and grant.get("unit") == "assignee" and not has_assignee:
                 self.out.append((f"{at}/roles/{index}/unit", "流程没有 assignee（承办单位字段），不能限定为承办单位"))
         for key in ("requires", "dialog"):
-            for index, pointer in enumerate(transition.get(key) or []):
+            pointers = transition.get(key)
+            for index, pointer in enumerate(pointers if isinstance(pointers, list) else []):
                 self._field(f"{at}/{key}/{index}", pointer)
         guard = transition.get("guard")
         if isinstance(guard, dict) and isinstance(guard.get("if"), dict):
@@ -331,9 +377,11 @@ class _WorkflowCheck:
                ctx: ActionContext) -> None:
         self._states(f"{at}/runs_in", timer.get("runs_in"), states)
         self._states(f"{at}/paused_in", timer.get("paused_in"), states)
-        overlap = set(timer.get("runs_in") or []) & set(timer.get("paused_in") or [])
-        if overlap:
-            self.out.append((f"{at}/paused_in", f"状态 {'、'.join(sorted(overlap))} 不能既计时又暂停"))
+        runs = [x for x in timer.get("runs_in") or [] if isinstance(x, str)] if isinstance(timer.get("runs_in"), list) else []
+        paused = timer.get("paused_in") if isinstance(timer.get("paused_in"), list) else []
+        for index, name in enumerate(paused):
+            if isinstance(name, str) and name in runs:
+                self.out.append((f"{at}/paused_in/{index}", f"状态 {show(name)} 已在 runs_in 中，不能既计时又暂停"))
         start = timer.get("from", "entered")
         if start != "entered":
             found = self._field(f"{at}/from", start)
@@ -347,27 +395,41 @@ class _WorkflowCheck:
             if found is not None and not (found.get("type") == "string" and found.get("format") == "date"):
                 self.out.append((f"{at}/write_due", f"到期日写入的字段 {show(timer['write_due'])} 应为日期字段"))
         self._amount(f"{at}/due", timer.get("due"))
-        seen: set[str] = set()
-        for index, step in enumerate(timer.get("steps") or []):
+        seen: dict[str, int] = {}
+        steps = timer.get("steps") if isinstance(timer.get("steps"), list) else []
+        for index, step in enumerate(steps):
             if not isinstance(step, dict):
                 continue
             where = f"{at}/steps/{index}"
-            if step.get("id") in seen or step.get("id") == "expiry":
-                self.out.append((f"{where}/id", f"步骤 id {show(step.get('id'))} 重复或为保留字 expiry"))
-            seen.add(step.get("id"))
+            step_id = step.get("id")
+            if step_id == "expiry":
+                self.out.append((f"{where}/id", "步骤 id \"expiry\" 是保留字（用于 on_expiry），请换一个"))
+            elif isinstance(step_id, str) and step_id in seen:
+                self.out.append((f"{where}/id", f"步骤 id {show(step_id)} 与第 {seen[step_id] + 1} 个步骤重复"))
+            if isinstance(step_id, str):
+                seen.setdefault(step_id, index)
             offsets = [k for k in ("before", "after", "at") if k in step]
             if len(offsets) != 1:
-                self.out.append((where, "步骤须恰好用 before、after 或 \"at\": \"due\" 之一指明时间"))
+                found = "、".join(offsets) if offsets else "都没有"
+                self.out.append((where, f"步骤须恰好用 before、after 或 \"at\": \"due\" 之一指明时间，实际为 {found}"))
             for key in ("before", "after"):
                 if key in step:
                     self._amount(f"{where}/{key}", step[key])
-            self._step_body(where, step, transitions, ctx)
+            self._step_body(where, step, transitions, ctx, runs)
         if isinstance(timer.get("on_expiry"), dict):
-            self._step_body(f"{at}/on_expiry", timer["on_expiry"], transitions, ctx)
+            self._step_body(f"{at}/on_expiry", timer["on_expiry"], transitions, ctx, runs)
 
-    def _step_body(self, at: str, step: dict[str, Any], transitions: Mapping[str, Any], ctx: ActionContext) -> None:
-        if "transition" in step and step["transition"] not in transitions:
-            self.out.append((f"{at}/transition", f"流转 {show(step['transition'])} 不存在（现有流转：{'、'.join(transitions)}）"))
+    def _step_body(self, at: str, step: dict[str, Any], transitions: Mapping[str, Any], ctx: ActionContext,
+                   runs: list[str]) -> None:
+        name = step.get("transition")
+        if "transition" in step and (not isinstance(name, str) or name not in transitions):
+            self.out.append((f"{at}/transition", f"流转 {show(name)} 不存在（现有流转：{'、'.join(transitions) or '无'}）"))
+        elif isinstance(name, str) and isinstance(transitions[name], dict):
+            sources = transitions[name].get("from")
+            sources = [sources] if isinstance(sources, str) else sources if isinstance(sources, list) else []
+            if runs and not set(runs) & set(sources):
+                self.out.append((f"{at}/transition", f"流转 {show(name)} 只能从 {'、'.join(map(str, sources)) or '（无）'} 办理，"
+                                                     f"而计时只在 {'、'.join(runs)} 中进行，步骤无法办理它"))
         for index, action in enumerate(step.get("actions") or []):
             self.out += action_problems(f"{at}/actions/{index}", action, ctx)
 
@@ -378,8 +440,6 @@ class _WorkflowCheck:
             if sid not in seen:
                 self.out.append((f"/states/{sid}", f"状态 {show(sid)}（{workflow.states[sid].title}）从初始状态无法到达"))
         exits = {s for t in workflow.transitions.values() for s in t.sources}
-        exits |= {s for timer in workflow.timers.values() for s in timer.runs_in
-                  if any(step.transition for step in timer.steps)}
         for sid, state in workflow.states.items():
             if state.open and sid not in exits:
                 self.out.append((f"/states/{sid}", f"未办结的状态 {show(sid)}（{state.title}）没有任何出路：请加流转，或标为 \"open\": false"))

@@ -64,10 +64,11 @@ def _security_headers(response):  # type: ignore[no-untyped-def]
     return response
 
 
-def _forbidden(_exc):  # type: ignore[no-untyped-def]
+def _forbidden(exc):  # type: ignore[no-untyped-def]
+    message = getattr(exc, "message", None)  # a service's reason, when it gives one
     if request.path.startswith("/api/"):
-        return jsonify({"error": "forbidden", "message": "无权进行此操作"}), 403
-    return render_template("forbidden.html"), 403
+        return jsonify({"error": "forbidden", "message": message or "无权进行此操作"}), 403
+    return render_template("forbidden.html", message=message), 403
 
 
 def _not_found(_exc):  # type: ignore[no-untyped-def]

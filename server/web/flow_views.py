@@ -57,9 +57,10 @@ def transition(record_id: int, transition_id: str):  # type: ignore[no-untyped-d
             errors = {e.pointer.removeprefix("/fields"): e.message for e in exc.errors}
             message = "；".join(e.message for e in exc.errors if not e.pointer)
             status = 422
-        except TransitionRefused as exc:
+        except TransitionRefused as exc:  # a missing field is shown at the field; anything else above the form
             errors = {exc.refusal.pointer: exc.refusal.message} if exc.refusal.pointer else {}
-            message, status = exc.refusal.message, 409 if exc.refusal.code == "state" else 422
+            message = None if exc.refusal.pointer else exc.refusal.message
+            status = 409 if exc.refusal.code == "state" else 422
         except Conflict as exc:
             message, status = f"{exc}。您填写的内容仍保留在下方。", 409
         else:
@@ -70,7 +71,8 @@ def transition(record_id: int, transition_id: str):  # type: ignore[no-untyped-d
     fields = render_fields(model, values, {k: v for k, v in errors.items() if k}, lookup_url=_lookup_url) \
         if model is not None else None
     return render_template("flow/transition.html", record=record, form=form, workflow=workflow, step=step,
-                           fields=fields, reason=reason, errors=errors, message=message, version=version), status
+                           fields=fields, reason=reason, errors=errors, message=message, version=version,
+                           summary=flow.summary(record)), status
 
 
 def _int(value: str | None) -> int | None:

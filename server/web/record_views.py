@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from server.auth.permissions import allowed
 from server.errors import Conflict, ValidationFailed
 from server.extensions import db
 from server.forms import build_form, describe_change, display_value, filter_fields, get_path, list_columns, parse_submission, render_fields, render_readonly
@@ -80,8 +81,9 @@ def detail(record_id: int):  # type: ignore[no-untyped-def]
     from server.web.document_views import record_documents  # documents: 生成文书 section
 
     flow = flow_view(record, current_user)
-    return render_template("records/detail.html", form=form, record=record, body=body, flow=flow,
-                           timeline_users=service.user_labels({e.user_id for e in flow.timeline}) if flow else {},
+    may_update = allowed(current_user, "update", _registry().form(record.form_id))
+    return render_template("records/detail.html", form=form, record=record, body=body, flow=flow, may_update=may_update,
+                           timeline_users=service.user_labels({e.user_id for e in flow.timeline}, with_unit=True) if flow else {},
                            decisions=decisions_for(record), **record_documents(record))
 
 

@@ -19,13 +19,14 @@ class AmountError(ValueError):
 
 
 def resolve(amount: Amount, params: Mapping[str, Any], fact: Mapping[str, Any]) -> int:
-    value = amount.value
+    value, source = amount.value, None
     if isinstance(value, dict) and "$param" in value:
-        value = params.get(value["$param"])
+        source, value = f"参数 {value['$param']}", params.get(value["$param"])
     elif isinstance(value, dict) and "$fact" in value:
-        value = fact.get(value["$fact"])
+        source, value = f"事实属性 {value['$fact']}", fact.get(value["$fact"])
     if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-        raise AmountError(f"期限 {amount.value} 无法确定（得到 {value!r}）")
+        found = "没有值" if value is None else f"的值 {value!r} 不是整数"
+        raise AmountError(f"期限无法确定：{source or '期限'}{found}")
     return int(value) * amount.sign
 
 

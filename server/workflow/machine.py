@@ -57,7 +57,7 @@ def _empty(value: Any) -> bool:
 
 
 def refusal(workflow: Workflow, state: str | None, transition: Transition, actor: Actor, data: Mapping[str, Any],
-            passed: set[str], *, check_fields: bool = True) -> Refusal | None:
+            passed: set[str], *, check_fields: bool = True, check_guard: bool = True) -> Refusal | None:
     """Why ``transition`` may not be taken from ``state`` by ``actor`` with ``data``, or None.
 
     ``passed`` holds the ids of the workflow's conditions that hold (see ``Workflow.conditions``).
@@ -72,7 +72,7 @@ def refusal(workflow: Workflow, state: str | None, transition: Transition, actor
         for pointer in transition.requires:
             if _empty(get_path(data, pointer, dash_is_last=True)):
                 return Refusal("field", f"办理“{transition.label}”前须填写此项", pointer)
-    if transition.guard is not None and f"guard:{transition.id}" not in passed:
+    if check_guard and transition.guard is not None and f"guard:{transition.id}" not in passed:
         return Refusal("guard", transition.guard_explain or f"不满足“{transition.label}”的条件")
     return None
 
@@ -93,11 +93,14 @@ def _role_message(transition: Transition, actor: Actor) -> str:
 def available(workflow: Workflow, state: str | None, actor: Actor, data: Mapping[str, Any],
               passed: set[str]) -> list[tuple[Transition, Refusal | None]]:
     """The transitions from ``state`` this actor may press, each with why it cannot go ahead yet (a
-    guard) or None; fields still missing are asked for in the dialog, so they do not disable it."""
+    guard) or None. Fields still missing are asked for in the dialog, and a transition with a dialog
+    is judged on what is typed there (回访 reads the satisfaction it asks for), so neither disables
+    the button: the guard answers when the dialog is submitted."""
     found = []
     for transition in workflow.transitions.values():
         if state in transition.sources and may_press(transition, actor):
-            found.append((transition, refusal(workflow, state, transition, actor, data, passed, check_fields=False)))
+            found.append((transition, refusal(workflow, state, transition, actor, data, passed, check_fields=False,
+                                              check_guard=not transition.dialog)))
     return found
 
 
@@ -141,17 +144,12 @@ def timer_changes(workflow: Workflow, old: str | None, new: str, running: Iterab
 
 
 def reachable(workflow: Workflow) -> set[str]:
-    """States reachable from the initial one through transitions and timer steps."""
+    """States reachable from the initial one. A timer step takes a transition only from that
+    transition's own sources, so the transitions' edges are all there is."""
     edges: dict[str, set[str]] = {}
     for transition in workflow.transitions.values():
         for source in transition.sources:
             edges.setdefault(source, set()).update(t.state for t in transition.targets)
-    for timer in workflow.timers.values():
-        for step in timer.steps:
-            if step.transition and step.transition in workflow.transitions:
-                goes = {t.state for t in workflow.transitions[step.transition].targets}
-                for state in timer.runs_in:
-                    edges.setdefault(state, set()).update(goes)
     seen, todo = {workflow.initial}, [workflow.initial]
     while todo:
         for nxt in edges.get(todo.pop(), ()):
