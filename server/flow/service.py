@@ -32,7 +32,7 @@ from server.forms import validate
 from server.forms.pointers import get_path
 from server.inbox import service as inbox
 from server.org.models import OrgUnit
-from server.org.service import unit_by_code
+from server.org.service import unit_by_code, unit_by_id
 from server.records import service as records
 from server.records.models import Record, RecordTransition
 from server.records.scope import is_county_wide
@@ -75,13 +75,11 @@ def workflow_of(record: Record) -> Workflow | None:
 # -- units ---------------------------------------------------------------------------------------------
 def county_unit() -> OrgUnit | None:
     """The root of the org tree (the county office's unit), looked up once per session."""
-    cached = db.session.info.get("county_unit_id")
-    found = db.session.get(OrgUnit, cached) if cached is not None else None
-    if found is not None:
+    found = db.session.info.get("county_unit")
+    if found is not None and found in db.session:
         return found
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1))
-    if unit is not None:
-        db.session.info["county_unit_id"] = unit.id
+    db.session.info["county_unit"] = unit
     return unit
 
 
@@ -102,7 +100,7 @@ def waiting_unit(record: Record, workflow: Workflow, data: Mapping[str, Any] | N
             return found
     if state.waits_on == "county":
         return county_unit()
-    return db.session.get(OrgUnit, record.org_unit_id)
+    return unit_by_id(record.org_unit_id)
 
 
 def _within(unit: OrgUnit | None, user: User) -> bool:
@@ -112,7 +110,7 @@ def _within(unit: OrgUnit | None, user: User) -> bool:
 
 
 def actor_for(user: User, record: Record, workflow: Workflow, data: Mapping[str, Any] | None = None) -> Actor:
-    owner = db.session.get(OrgUnit, record.org_unit_id)
+    owner = unit_by_id(record.org_unit_id)
     return Actor(role=user.role, level=user_level(user),
                  is_owner=is_county_wide(user) or _within(owner, user),
                  is_assignee=_within(assignee_unit(data if data is not None else record.data, workflow), user),
@@ -148,7 +146,7 @@ def passed(workflow: Workflow, fact: Mapping[str, Any]) -> set[str]:
 def placeholders(record: Record, workflow: Workflow, data: Mapping[str, Any], fact: Mapping[str, Any],
                  user: User | None, on: date | None = None, **extra: str) -> dict[str, Any]:
     """What ``{placeholders}`` of workflow actions stand for; ``on``: the day acted on (the tick's date)."""
-    owner = db.session.get(OrgUnit, record.org_unit_id)
+    owner = unit_by_id(record.org_unit_id)
     assignee = assignee_unit(data, workflow)
     county = county_unit()
     values = dict(fact)
@@ -279,7 +277,7 @@ def sync(record: Record, workflow: Workflow, env: TimerEnv, entry: RecordTransit
     entry = entry or db.session.scalar(select(RecordTransition).where(RecordTransition.record_id == record.id)
                                        .order_by(RecordTransition.id.desc()).limit(1))
     form = registry().form(record.form_id)
-    owner = db.session.get(OrgUnit, record.org_unit_id)
+    owner = unit_by_id(record.org_unit_id)
     about = summary(record)
     inbox.upsert(f"step:{record.id}:{entry.id}", kind="step", unit_id=unit.id, record_id=record.id, state=state.id,
                  title=f"{form.title} {record.number}（{state.title}）",
@@ -472,7 +470,7 @@ def view(record: Record, user: User) -> FlowView | None:
     left = None
     if record.due_date is not None:
         left = registry().live.calendar.working_days_between(today(), record.due_date)
-    unit = db.session.get(OrgUnit, record.waiting_unit_id) if record.waiting_unit_id else None
+    unit = unit_by_id(record.waiting_unit_id)
     nearest = min(timers.live_timers(record.id), key=lambda t: t.due_date, default=None)
     due_title = workflow.timers[nearest.timer].title if nearest and nearest.timer in workflow.timers else "办理期限"
     return FlowView(workflow=workflow, state=workflow.state(record.state), due=record.due_date, working_days_left=left,

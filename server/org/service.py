@@ -60,18 +60,36 @@ def subtree_ids(unit: OrgUnit) -> Select[tuple[int]]:
     return select(OrgUnit.id).where(or_(OrgUnit.id.in_(beneath), OrgUnit.serves_id.in_(beneath)))
 
 
+def _cached(key: str) -> dict:
+    """Units found in this session (a request, or the tick), held strongly: the session's identity map
+    only holds weak references, and the same few units are asked for many times per matter."""
+    return db.session.info.setdefault(key, {})
+
+
 def unit_by_code(code: str) -> OrgUnit | None:
-    """The unit with this code. Codes never change hands, so the id found is remembered for the rest of
-    the session (a request, or a batch of the tick) and the unit comes from the identity map."""
-    cache = db.session.info.setdefault("unit_id_by_code", {})
-    unit_id = cache.get(code)
-    if unit_id is not None:
-        unit = db.session.get(OrgUnit, unit_id)
-        if unit is not None and unit.code == code:
-            return unit
+    """The unit with this code (remembered for the session: codes never change hands)."""
+    cache = _cached("units_by_code")
+    unit = cache.get(code)
+    if unit is not None and unit in db.session:
+        return unit
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
     if unit is not None:
-        cache[code] = unit.id
+        cache[code] = unit
+        _cached("units_by_id")[unit.id] = unit
+    return unit
+
+
+def unit_by_id(unit_id: int | None) -> OrgUnit | None:
+    """The unit with this id (remembered for the session)."""
+    if unit_id is None:
+        return None
+    cache = _cached("units_by_id")
+    unit = cache.get(unit_id)
+    if unit is not None and unit in db.session:
+        return unit
+    unit = db.session.get(OrgUnit, unit_id)
+    if unit is not None:
+        cache[unit_id] = unit
     return unit
 
 

@@ -24,7 +24,7 @@ from server.extensions import db
 from server.forms.pointers import get_path
 from server.inbox import service as inbox
 from server.org.models import OrgUnit
-from server.org.service import unit_by_code
+from server.org.service import unit_by_code, unit_by_id
 from server.records.models import Record
 from server.rules.models import Accountability, AwardIneligibility, Veto
 from server.workflow.calendar import WorkCalendar
@@ -220,9 +220,9 @@ def _record_unit(which: Any, run: ActionRun) -> OrgUnit:
     if run.record is None:
         raise ActionFailed("登记到其他台账需要一条记录")
     if which in (None, "", "owner"):
-        return db.session.get(OrgUnit, run.record.org_unit_id)
+        return unit_by_id(run.record.org_unit_id)
     if which == "assignee":
-        unit = db.session.get(OrgUnit, run.record.waiting_unit_id) if run.record.waiting_unit_id else None
+        unit = unit_by_id(run.record.waiting_unit_id)
         if unit is None:
             raise ActionFailed("本事项还没有承办单位")
         return unit
@@ -258,9 +258,8 @@ def system_user() -> User:
     log in, and pages show it as 系统."""
     from sqlalchemy import select
 
-    cached = db.session.info.get("system_user_id")
-    found = db.session.get(User, cached) if cached is not None else None
-    if found is not None:  # (a rolled-back creation leaves a stale id: looked up again below)
+    found = db.session.info.get("system_user")
+    if found is not None and found in db.session:  # (a rolled-back creation leaves it detached)
         return found
     user = db.session.scalar(select(User).where(User.username == "_system"))
     if user is None:
@@ -268,7 +267,7 @@ def system_user() -> User:
                     is_enabled=False, org_unit_id=None)
         db.session.add(user)
         db.session.flush()
-    db.session.info["system_user_id"] = user.id
+    db.session.info["system_user"] = user
     return user
 
 

@@ -28,6 +28,7 @@ from server.events import RECORD_SAVED, publish, subscribe
 from server.extensions import db
 from server.inbox import service as inbox
 from server.org.models import OrgUnit
+from server.org.service import unit_by_id
 from server.records.models import Record, RecordTransition
 from server.rules.apply import ActionFailed, ActionRun, perform, render, resolve
 from server.rules.conditions import condition_attributes, substitute_params
@@ -118,7 +119,7 @@ def context(rules: RulesSpec, on: date | None = None) -> FactContext:
 
 
 def record_subject(record: Record, spec: FactsSpec, data: Any = None) -> Subject:
-    unit = db.session.get(OrgUnit, record.org_unit_id)
+    unit = unit_by_id(record.org_unit_id)
     properties = {
         "number": record.number, "state": record.state if record.workflow_id else None,
         "unit_code": unit.code if unit else None, "unit_kind": unit.kind if unit else None,

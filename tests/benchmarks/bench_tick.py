@@ -603,7 +603,7 @@ def measure_tick(counter: StatementCounter, daily: bool, expect_fired: int | Non
 
 def explain(due: int) -> list[tuple[str, list[str], bool]]:
     """EXPLAIN ANALYZE of the plain selection and of the tick's own batch query (the first batch and
-    the last, which also names the ids already done), each in a transaction rolled back (they lock)."""
+    the last, which starts after the last id done), each in a transaction rolled back (they lock)."""
     from sqlalchemy import select, text
     from sqlalchemy.dialects import postgresql
 
@@ -611,23 +611,22 @@ def explain(due: int) -> list[tuple[str, list[str], bool]]:
     from server.flow.models import RecordTimer
     from server.flow.tick import BATCH
 
-    def tick_query(done: list[int]) -> str:  # as server/flow/tick.py fire_timers builds it
-        stmt = (select(RecordTimer).where(RecordTimer.status == "running", RecordTimer.next_at <= TICK_DATE)
-                .order_by(RecordTimer.next_at, RecordTimer.id).limit(BATCH))
-        if done:
-            stmt = stmt.where(RecordTimer.id.not_in(done))
+    def tick_query(after: int) -> str:  # as server/flow/tick.py fire_timers builds it
+        stmt = (select(RecordTimer).where(RecordTimer.status == "running", RecordTimer.next_at <= TICK_DATE,
+                                          RecordTimer.id > after)
+                .order_by(RecordTimer.id).limit(BATCH))
         stmt = stmt.with_for_update(skip_locked=True)
         return str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
     plain = TIMER_SELECT.replace("%(d)s", f"'{TICK_DATE.isoformat()}'")
     queries = [("plain selection", plain), ("plain, FOR UPDATE SKIP LOCKED", plain + " FOR UPDATE SKIP LOCKED"),
-               (f"tick batch 1 (LIMIT {BATCH})", tick_query([]))]
+               (f"tick batch 1 (LIMIT {BATCH})", tick_query(0))]
     if due > BATCH:
-        last = (due - 1) // BATCH * BATCH  # the ids done before the last batch
+        last = (due - 1) // BATCH * BATCH  # the timers done before the last batch
         with db.engine.connect() as conn:
-            done = list(conn.execute(text("SELECT id FROM record_timers WHERE status = 'running' AND next_at <= :d "
-                                          "ORDER BY next_at, id LIMIT :n"), {"d": TICK_DATE, "n": last}).scalars())
-        queries.append((f"tick batch {last // BATCH + 1} (… AND id NOT IN {len(done)} ids done)", tick_query(done)))
+            after = conn.execute(text("SELECT max(id) FROM (SELECT id FROM record_timers WHERE status = 'running' "
+                                      "AND next_at <= :d ORDER BY id LIMIT :n) done"), {"d": TICK_DATE, "n": last}).scalar()
+        queries.append((f"tick batch {last // BATCH + 1} (… AND id > {after})", tick_query(after)))
     out = []
     for label, query in queries:
         with db.engine.connect() as conn:
