@@ -4,7 +4,7 @@ The records service publishes; rules and workflows subscribe when the app is bui
 
 * ``RECORD_PREPARING`` runs inside the transaction before an update is stored: a subscriber may fill
   in fields derived from the others (a deadline computed from a listing date), which are then saved
-  and audited with the person's change. It must not write anything itself.
+  and audited with the person's change, or refuse a change (ValidationFailed). It must not write.
 * ``RECORD_SAVING`` runs *inside* the save's write transaction, after the record row is flushed.
   Subscribers write in the same transaction (a new record enters its workflow's initial state,
   its timers start), so a save and what it must bring with it commit together or not at all: an
@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
-RECORD_PREPARING = "record.preparing"  # in the transaction, before data is stored: record=, data= (may be filled in)
+RECORD_PREPARING = "record.preparing"  # in the transaction, before data is stored: record=, data=, action=
 RECORD_SAVING = "record.saving"        # in the transaction: record=, user=, created=, previous= (old data or None)
 RECORD_SAVED = "record.saved"          # after commit: record=, user=, created=
 RECORD_TRANSITIONED = "record.transitioned"  # after commit: record=, user=, transition=, from_state=, to_state=

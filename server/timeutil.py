@@ -1,7 +1,7 @@
 """Time helpers: the database stores UTC; people see China Standard Time (UTC+8, no DST)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 CST = timezone(timedelta(hours=8), "CST")
 
@@ -24,3 +24,8 @@ def local(value: datetime | None) -> str:
 
 def local_year(value: datetime) -> int:
     return as_aware(value).astimezone(CST).year
+
+
+def local_today() -> date:
+    """Today in China: what deadlines, working days and "today" in configuration count from."""
+    return utcnow().astimezone(CST).date()

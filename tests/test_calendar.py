@@ -22,7 +22,6 @@ import chinese_calendar
 import pytest
 
 from server.specs.calendar_loader import calendar_warnings, load_calendar
-from server.workflow import calendar as old_api
 from server.workflow.calendar import (
     PACKAGE_FIRST_YEAR, PACKAGE_LAST_YEAR, WorkCalendar, YearDays, add_calendar_days, add_months,
 )
@@ -91,7 +90,8 @@ def test_national_day_2026() -> None:
 def test_thirteen_working_days_across_national_day() -> None:
     # 10-08, 10-09, 10-10 (Sat), 10-12..16, 10-19..23: the plain weekday count would say 10-19.
     assert CALENDAR.add_working_days(D("2026-09-30"), 13) == D("2026-10-23")
-    assert old_api.add_working_days(D("2026-09-30"), 13) == D("2026-10-19")
+    assert WorkCalendar({2026: YearDays(2026, frozenset(), frozenset())}).add_working_days(D("2026-09-30"), 13) \
+        == D("2026-10-19")  # weekends alone would say
     assert CALENDAR.working_days_between(D("2026-09-30"), D("2026-10-23")) == 13
     assert CALENDAR.working_days_between(D("2026-09-30"), D("2026-10-07")) == 0
     assert CALENDAR.working_days_between(D("2026-09-30"), D("2026-10-10")) == 3
@@ -264,15 +264,6 @@ def test_add_calendar_days_counts_holidays() -> None:
     assert add_calendar_days(D("2026-09-30"), 8) == D("2026-10-08")
     assert add_calendar_days(D("2026-01-01"), -1) == D("2025-12-31")
     assert add_calendar_days(D("2026-01-01"), 0) == D("2026-01-01")
-
-
-def test_old_functions_unchanged() -> None:
-    assert old_api.add_working_days(D("2026-09-30"), 1) == D("2026-10-01")
-    assert old_api.add_working_days(D("2026-09-30"), 1, holidays={D("2026-10-01")}) == D("2026-10-02")
-    assert old_api.add_working_days(D("2026-10-09"), 1, extra_workdays={D("2026-10-10")}) == D("2026-10-10")
-    assert old_api.is_working_day(D("2026-10-10"), holidays={D("2026-10-10")}, extra_workdays={D("2026-10-10")})
-    with pytest.raises(ValueError):
-        old_api.add_working_days(D("2026-09-30"), -1)
 
 
 # --- config/calendar/ --------------------------------------------------------------------------------

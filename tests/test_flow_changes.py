@@ -196,3 +196,29 @@ def test_open_records_keep_their_version_until_migrated(clients, config_copy):
         assert go(clients["chengguan"], reviewed, "approve")["state"] == "awaiting_follow_up"
     timeline = clients["county"].get(f"/api/v1/records/{reviewed}/timeline").get_json()
     assert timeline[-2]["label"] == "流程迁移" and timeline[-2]["reason"] == "流程版本 1 → 2"
+
+
+def test_an_approved_extension_stays_when_the_timer_counts_from_a_date_field(clients, config_copy):
+    _listing_procedure(config_copy, township_months=3)
+
+    def extend(doc: dict) -> None:
+        doc["transitions"]["extend"] = {
+            "label": "批准延期整治", "from": "listed", "to": "listed", "roles": [{"role": "county_staff"}],
+            "dialog": ["/delisting/extensions"], "requires": ["/delisting/extensions"],
+            "actions": [{"do": "start_timer", "timer": "rectification", "due_from": "/delisting/extensions/-/new_deadline"}]}
+
+    _edit(config_copy / "workflows" / "key_area_listing.json", extend)
+    _reload(clients)
+    with at("2026-05-10"):
+        area = register(clients["county"], "key_area", AREA)
+        go(clients["county"], area["id"], "list", LISTING)  # due 2026-08-10
+    with at("2026-07-01"):
+        extension = {"approved_date": "2026-07-01", "approved_by": "河口镇党委", "new_deadline": "2026-12-31"}
+        extended = go(clients["county"], area["id"], "extend", {"delisting": {"extensions": [extension]}})
+        assert extended["due"]["date"] == "2026-12-31"
+        assert extended["data"]["listing"]["rectification_deadline"] == "2026-12-31"
+        data = dict(extended["data"], scope="东岗村及周边 500 米")  # a later edit does not undo the approval
+        saved = clients["county"].put(f"/api/v1/records/{area['id']}", json=data,
+                                      headers={"If-Match": str(extended["version"])})
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["data"]["listing"]["rectification_deadline"] == "2026-12-31"

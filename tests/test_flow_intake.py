@@ -417,3 +417,34 @@ def test_closing_an_item_by_hand_needs_a_note_and_is_audited(clients):
     notes = clients.run(lambda: [e.detail for e in db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "inbox.close"))])
     assert notes == ["已电话回复中心，正在办理"]
     assert get(clients["county"], rid)["state"] == "handling"
+
+
+def test_the_assignee_changes_only_by_a_transition(clients):
+    rid = routed_visit(clients, "2026-11-02")
+    with at("2026-11-03"):
+        record = get(clients["chengguan"], rid)
+        moved = dict(record["data"], handling_unit="GA-PCS04")
+        response = clients["chengguan"].put(f"/api/v1/records/{rid}", json=moved,
+                                            headers={"If-Match": str(record["version"])})
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [
+        {"pointer": "/handling_unit", "message": "承办单位只能通过办理流转（如“改派”）改变，不能直接修改"}]
+    assert get(clients["county"], rid)["waiting_unit"]["code"] == "GA-PCS01"
+
+
+def test_a_transition_racing_another_process_is_a_conflict(clients, make_app, config_copy):
+    rid = routed_visit(clients, "2026-11-02")
+    other = make_app(config_dir=config_copy)  # a second server process on the same database
+    with other.app_context():
+        from server.auth.service import create_token
+
+        token = create_token("pcs01")
+    elsewhere = other.test_client()
+    elsewhere.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    with at("2026-11-03"):
+        get(clients["pcs01"], rid)  # this process has read the record (version 2)
+        go(elsewhere, rid, "report_result", RESULT)  # the other process moves it on (version 3)
+        stale = clients["pcs01"].post(f"/api/v1/records/{rid}/transitions/report_result",
+                                      json={"fields": RESULT, "version": 2})
+    assert stale.status_code == 409 and stale.get_json()["error"] in ("conflict", "transition_state")
+    assert get(clients["county"], rid)["state"] == "reported"

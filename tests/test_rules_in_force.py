@@ -115,3 +115,23 @@ def test_the_daily_rules_run_once_a_day_however_often_the_tick_runs(county):
     forced = runner.invoke(args=["tick", "--date", "2026-11-11", "--daily"])
     assert "每日规则作出 0 项决定" in forced.output  # nothing new: the decisions are in force
     assert len(_decisions(app, "deadline_passed")) == 1
+
+
+def test_one_record_that_cannot_be_judged_does_not_stop_the_daily_rules(county, monkeypatch):
+    import server.rules.service as rules_service
+
+    first = _save(county, KEY_AREA)
+    second = _save(county, dict(KEY_AREA, name="南关农贸市场周边"))
+    real = rules_service.record_fact
+
+    def broken_for_the_first(rules, facts_id, record, ctx=None, data=None):  # type: ignore[no-untyped-def]
+        if record.id == first["id"]:
+            raise ValueError("数据损坏")
+        return real(rules, facts_id, record, ctx, data)
+
+    monkeypatch.setattr(rules_service, "record_fact", broken_for_the_first)
+    _tick(county.application, "2026-11-11")
+    (vetoed,) = _decisions(county.application, "deadline_passed")
+    assert vetoed.record_id == second["id"]
+    failed = [d for d in _decisions(county.application, "") if d.record_id == first["id"]]
+    assert failed and failed[0].outcome == "failed" and failed[0].error == "数据损坏"

@@ -20,15 +20,18 @@ IN_FORCE = "lifted_at IS NULL AND outcome = 'applied' AND subject IS NOT NULL"
 def upgrade():
     op.add_column("config_state", sa.Column("workflows", sa.JSON(), nullable=True))
     op.add_column("config_state", sa.Column("calendar", sa.JSON(), nullable=True))
-    with op.batch_alter_table("records") as batch:
-        batch.add_column(sa.Column("workflow_id", sa.String(length=40), nullable=True))
-        batch.add_column(sa.Column("workflow_version", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("state_since", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("waiting_unit_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("due_date", sa.Date(), nullable=True))
-        batch.create_foreign_key("fk_records_waiting_unit", "org_units", ["waiting_unit_id"], ["id"])
-        batch.create_index("ix_records_waiting_unit_id", ["waiting_unit_id"])
-        batch.create_index("ix_records_due_date", ["due_date"])
+    # Plain ADD COLUMN (no batch copy): SQLite cannot drop and re-create a table that others refer to.
+    op.add_column("records", sa.Column("workflow_id", sa.String(length=40), nullable=True))
+    op.add_column("records", sa.Column("workflow_version", sa.Integer(), nullable=True))
+    op.add_column("records", sa.Column("state_since", sa.DateTime(timezone=True), nullable=True))
+    if op.get_bind().dialect.name == "sqlite":  # (Alembic would want a batch copy for the constraint)
+        op.execute("ALTER TABLE records ADD COLUMN waiting_unit_id INTEGER REFERENCES org_units (id)")
+    else:
+        op.add_column("records", sa.Column("waiting_unit_id", sa.Integer(),
+                                           sa.ForeignKey("org_units.id", name="fk_records_waiting_unit"), nullable=True))
+    op.add_column("records", sa.Column("due_date", sa.Date(), nullable=True))
+    op.create_index("ix_records_waiting_unit_id", "records", ["waiting_unit_id"])
+    op.create_index("ix_records_due_date", "records", ["due_date"])
     op.create_table(
         "record_transitions",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -66,11 +69,12 @@ def upgrade():
         sa.Column("due_date", sa.Date(), nullable=False),
         sa.Column("next_at", sa.Date(), nullable=True),
         sa.Column("paused_on", sa.Date(), nullable=True),
+        sa.Column("due_fixed", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("fired", JSON, nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("stopped_at", sa.DateTime(timezone=True), nullable=True),
     )
-    op.create_index("ix_record_timers_due", "record_timers", ["status", "next_at"])
+    op.create_index("ix_record_timers_due", "record_timers", ["status", "next_at", "id"])
     op.create_index("ix_record_timers_record", "record_timers", ["record_id", "timer"])
     op.create_table(
         "timer_steps",
@@ -89,10 +93,10 @@ def upgrade():
         sa.Column("day", sa.Date(), primary_key=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
     )
-    with op.batch_alter_table("rule_decisions") as batch:
-        batch.add_column(sa.Column("subject", sa.String(length=120), nullable=True))
-        batch.add_column(sa.Column("lifted_at", sa.DateTime(timezone=True), nullable=True))
-        batch.create_index("ix_rule_decisions_subject", ["subject"])
+    op.add_column("rule_decisions", sa.Column("subject", sa.String(length=120), nullable=True))
+    op.add_column("rule_decisions", sa.Column("lifted_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_rule_decisions_subject", "rule_decisions", ["subject"])
+    _backfill_subjects()
     op.create_index("uq_rule_decisions_in_force", "rule_decisions", ["ruleset", "rule", "subject"], unique=True,
                     sqlite_where=sa.text(IN_FORCE), postgresql_where=sa.text(IN_FORCE))
     op.create_table(
@@ -126,7 +130,36 @@ def upgrade():
     op.drop_table("tasks")
 
 
+def _backfill_subjects() -> None:
+    """Decisions stored before 0006 get the subject they are about (the record, or the unit and the
+    month for unit facts, as their effect keys already say) and only the latest applied one per rule
+    and subject stays in force, so the first tick after the upgrade does not decide everything again
+    and the notices it raised can still be withdrawn."""
+    bind = op.get_bind()
+    table = sa.table("rule_decisions", sa.column("id", sa.Integer), sa.column("ruleset", sa.String),
+                     sa.column("rule", sa.String), sa.column("record_id", sa.Integer), sa.column("facts", JSON),
+                     sa.column("outcome", sa.String), sa.column("at", sa.DateTime(timezone=True)),
+                     sa.column("subject", sa.String), sa.column("lifted_at", sa.DateTime(timezone=True)))
+    latest: dict[tuple[str, str, str], int] = {}
+    rows = bind.execute(sa.select(table.c.id, table.c.ruleset, table.c.rule, table.c.record_id, table.c.facts,
+                                  table.c.outcome, table.c.at).order_by(table.c.id)).all()
+    for row in rows:
+        facts = row.facts if isinstance(row.facts, dict) else {}
+        if row.record_id is not None:
+            subject = f"record:{row.record_id}"
+        else:
+            subject = ":".join(str(p) for p in ("unit", facts.get("unit_code"), facts.get("report_month")) if p)
+        bind.execute(table.update().where(table.c.id == row.id).values(subject=subject))
+        if row.outcome == "applied":
+            previous = latest.get((row.ruleset, row.rule, subject))
+            if previous is not None:
+                bind.execute(table.update().where(table.c.id == previous).values(lifted_at=row.at))
+            latest[(row.ruleset, row.rule, subject)] = row.id
+
+
 def downgrade():
+    if op.get_bind().dialect.name == "sqlite":  # the batch copies below re-create tables others refer to
+        op.execute("PRAGMA foreign_keys=OFF")
     op.create_table(
         "tasks", sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("title", sa.String(length=200), nullable=False),
@@ -145,8 +178,8 @@ def downgrade():
                "WHERE kind = 'notice' AND decision_id IS NOT NULL")
     op.drop_table("inbox_items")
     op.drop_index("uq_rule_decisions_in_force", table_name="rule_decisions")
+    op.drop_index("ix_rule_decisions_subject", table_name="rule_decisions")
     with op.batch_alter_table("rule_decisions") as batch:
-        batch.drop_index("ix_rule_decisions_subject")
         batch.drop_column("lifted_at")
         batch.drop_column("subject")
     op.drop_table("tick_runs")
@@ -154,14 +187,17 @@ def downgrade():
     op.drop_table("record_timers")
     op.drop_table("workflow_versions")
     op.drop_table("record_transitions")
+    op.drop_index("ix_records_due_date", table_name="records")
+    op.drop_index("ix_records_waiting_unit_id", table_name="records")
     with op.batch_alter_table("records") as batch:
-        batch.drop_index("ix_records_due_date")
-        batch.drop_index("ix_records_waiting_unit_id")
-        batch.drop_constraint("fk_records_waiting_unit", type_="foreignkey")
+        if op.get_bind().dialect.name != "sqlite":
+            batch.drop_constraint("fk_records_waiting_unit", type_="foreignkey")
         for column in ("due_date", "waiting_unit_id", "state_since", "workflow_version", "workflow_id"):
             batch.drop_column(column)
     op.drop_column("config_state", "calendar")
     op.drop_column("config_state", "workflows")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("PRAGMA foreign_keys=ON")
 
 
 def _effect_columns() -> list[sa.Column]:

@@ -10,6 +10,7 @@ from flask_login import current_user
 from server.api.routes import _body, bp, record_json
 from server.errors import FieldError, ValidationFailed
 from server.flow import service as flow
+from server.flow import view as flow_view
 from server.flow.service import TransitionRefused
 from server.inbox import service as inbox
 from server.inbox.models import KINDS, STATUSES, InboxItem
@@ -60,7 +61,7 @@ def record_timeline(record_id: int):  # type: ignore[no-untyped-def]
     from server.records.service import get_record, user_labels
 
     record = get_record(record_id, current_user)
-    entries = flow.timeline(record)
+    entries = flow_view.timeline(record)
     workflow = flow.workflow_of(record)
     names = user_labels({e.user_id for e in entries}, with_unit=True)
     return jsonify([{"at": as_aware(e.at).isoformat(), "transition": e.transition or None, "label": e.label,

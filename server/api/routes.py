@@ -59,7 +59,9 @@ def org_unit_json(unit: OrgUnit) -> dict[str, Any]:
             "id": unit.id, "serves_id": unit.serves_id, "posts": unit.posts}
 
 
-def record_json(record: Record) -> dict[str, Any]:
+def record_json(record: Record, full: bool = True) -> dict[str, Any]:
+    """A record as the API gives it. Workflow records carry their state and due date; ``full`` adds
+    what the user may do next (one record's page, not a list: that costs a fact and a few queries)."""
     body = {
         "id": record.id, "number": record.number, "form_id": record.form_id,
         "form_version": record.form_version, "org_unit_id": record.org_unit_id, "state": record.state,
@@ -67,16 +69,19 @@ def record_json(record: Record) -> dict[str, Any]:
         "created_by": record.created_by_id, "created_at": as_aware(record.created_at).isoformat(),
         "updated_by": record.updated_by_id, "updated_at": as_aware(record.updated_at).isoformat(),
     }
-    if record.workflow_id:
+    if record.workflow_id and full:
         body.update(_flow_json(record))
+    elif record.workflow_id:
+        body["workflow"] = {"id": record.workflow_id, "version": record.workflow_version}
+        body["due"] = {"date": record.due_date.isoformat()} if record.due_date else None
     return body
 
 
 def _flow_json(record: Record) -> dict[str, Any]:
     """State, due date and the transitions this user may take, for records in a workflow."""
-    from server.flow import service as flow
+    from server.flow.view import view as flow_view
 
-    view = flow.view(record, current_user)
+    view = flow_view(record, current_user)
     due = None
     if view.due is not None:
         due = {"date": view.due.isoformat(), "title": view.due_title, "working_days_left": view.working_days_left,
@@ -144,7 +149,7 @@ def create(form_id: str):  # type: ignore[no-untyped-def]
 def list_records(form_id: str):  # type: ignore[no-untyped-def]
     spec = _registry().form(form_id)
     page = list_page(spec, parse_list_args(spec, request.args), current_user)
-    return jsonify({"items": [record_json(r) for r in page.items], "total": page.total,
+    return jsonify({"items": [record_json(r, full=False) for r in page.items], "total": page.total,
                     "page": page.page, "per_page": page.per_page,
                     "columns": [{"path": p, "title": t} for p, t in list_columns(build_form(spec))]})
 

@@ -15,7 +15,7 @@ from server.errors import FieldError
 from server.forms import FormModel, compile_schema
 from server.forms.pointers import get_path, split_pointer
 from server.rules.apply import set_pointer
-from server.specs.fieldpaths import all_properties, schema_at
+from server.specs.fieldpaths import all_properties
 from server.specs.model import FormSpec, canonical_digest
 from server.workflow.definition import Transition
 
@@ -111,7 +111,3 @@ def _remove(data: dict[str, Any], pointer: str) -> None:
         node = node.get(token) if isinstance(node, dict) else None
     if isinstance(node, dict):
         node.pop(tokens[-1], None)
-
-
-def exists_in_form(form: FormSpec, pointer: str) -> bool:
-    return schema_at(form.schema, pointer) is not None

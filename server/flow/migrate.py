@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from server.db import write_transaction
 from server.extensions import db
 from server.flow import service
+from server.records import service as records
 from server.records.models import Record
 
 
@@ -49,5 +50,5 @@ def migrate(workflow_id: str, state_map: dict[str, str], dry_run: bool = False) 
         result.moved.append((record.number, record.state, new))
         if not dry_run:
             with write_transaction():
-                service.move_to_version(db.session.get(Record, record.id, with_for_update=True), live, seq, new)
+                service.move_to_version(records.locked_record(record.id), live, seq, new)
     return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import JsonType
@@ -30,12 +30,12 @@ class WorkflowVersion(db.Model):
 class RecordTimer(db.Model):
     """A timer of one record: due date, state, and the day its next step (or expiry) is due.
 
-    ``next_at`` is what the tick selects on (indexed with ``status``): the due ones among 100,000
+    ``next_at`` is what the tick selects on (indexed with ``status`` and ``id``): the due ones among 100,000
     open matters are found by the index, locked with ``SKIP LOCKED`` so two ticks never take the
     same timer. ``fired`` lists the step ids done (each also has a :class:`TimerStep` row, unique)."""
 
     __tablename__ = "record_timers"
-    __table_args__ = (Index("ix_record_timers_due", "status", "next_at"),
+    __table_args__ = (Index("ix_record_timers_due", "status", "next_at", "id"),
                       Index("ix_record_timers_record", "record_id", "timer"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +47,7 @@ class RecordTimer(db.Model):
     due_date: Mapped[date] = mapped_column(Date)
     next_at: Mapped[date | None] = mapped_column(Date)
     paused_on: Mapped[date | None] = mapped_column(Date)
+    due_fixed: Mapped[bool] = mapped_column(Boolean, default=False)  # set from a field (an approved 延期): kept
     fired: Mapped[list[str]] = mapped_column(JsonType, default=list)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

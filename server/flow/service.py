@@ -22,7 +22,7 @@ from server.auth.models import User
 from server.auth.permissions import user_level
 from server.auth.roles import READ_ONLY_ROLES
 from server.db import write_transaction
-from server.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
+from server.errors import Conflict, FieldError, NotFound, ValidationFailed
 from server.events import RECORD_PREPARING, RECORD_SAVED, RECORD_SAVING, RECORD_TRANSITIONED, publish, subscribe
 from server.extensions import db
 from server.flow import actions as flow_actions
@@ -32,7 +32,7 @@ from server.forms import validate
 from server.forms.pointers import get_path
 from server.inbox import service as inbox
 from server.org.models import OrgUnit
-from server.org.service import unit_by_code, unit_by_id
+from server.org.service import root_unit, unit_by_code, unit_by_id
 from server.records import service as records
 from server.records.models import Record, RecordTransition
 from server.records.scope import is_county_wide
@@ -40,10 +40,10 @@ from server.rules import service as rules_service
 from server.rules.apply import ActionFailed, render, set_pointer
 from server.rules.facts import as_date
 from server.rules.normalise import FactError
-from server.timeutil import CST, utcnow
+from server.timeutil import local_today, utcnow
 from server.workflow import machine
 from server.workflow.deadlines import AmountError, due_date
-from server.workflow.definition import State, Transition, Workflow
+from server.workflow.definition import Transition, Workflow
 from server.workflow.machine import Actor, Refusal
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def registry():  # type: ignore[no-untyped-def]
 
 
 def today() -> date:
-    return utcnow().astimezone(CST).date()
+    return local_today()
 
 
 def workflow_of(record: Record) -> Workflow | None:
@@ -73,16 +73,6 @@ def workflow_of(record: Record) -> Workflow | None:
 
 
 # -- units ---------------------------------------------------------------------------------------------
-def county_unit() -> OrgUnit | None:
-    """The root of the org tree (the county office's unit), looked up once per session."""
-    found = db.session.info.get("county_unit")
-    if found is not None and found in db.session:
-        return found
-    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1))
-    db.session.info["county_unit"] = unit
-    return unit
-
-
 def assignee_unit(data: Mapping[str, Any], workflow: Workflow) -> OrgUnit | None:
     code = get_path(data, workflow.assignee) if workflow.assignee else None
     return unit_by_code(code) if isinstance(code, str) and code else None
@@ -99,7 +89,7 @@ def waiting_unit(record: Record, workflow: Workflow, data: Mapping[str, Any] | N
         if found is not None:
             return found
     if state.waits_on == "county":
-        return county_unit()
+        return root_unit()
     return unit_by_id(record.org_unit_id)
 
 
@@ -148,7 +138,7 @@ def placeholders(record: Record, workflow: Workflow, data: Mapping[str, Any], fa
     """What ``{placeholders}`` of workflow actions stand for; ``on``: the day acted on (the tick's date)."""
     owner = unit_by_id(record.org_unit_id)
     assignee = assignee_unit(data, workflow)
-    county = county_unit()
+    county = root_unit()
     values = dict(fact)
     values.update({
         "record_number": record.number, "record_id": str(record.id), "form_title": registry().form(record.form_id).title,
@@ -183,13 +173,18 @@ def on_saving(record: Record, user: User | None, created: bool, previous: Mappin
         sync(record, workflow, env_for(record, workflow))
 
 
-def on_preparing(record: Record, data: dict[str, Any], **_: Any) -> None:
-    """Before an edit is stored: deadline fields written by timers (``write_due``) follow the timer,
-    recomputed when the date it counts from was edited. Typed values there are replaced: a deadline
-    is computed, not typed."""
+def on_preparing(record: Record, data: dict[str, Any], action: str = "", **_: Any) -> None:
+    """Before an edit is stored: the unit a matter is assigned to changes only by a transition (改派,
+    counted and with a reason) once it left its first state; deadline fields written by timers
+    (``write_due``) follow the timer, recomputed when the date it counts from was edited (a deadline
+    is computed, not typed)."""
     workflow = workflow_of(record)
-    if workflow is not None and record.id is not None:
-        fill_due_fields(record, workflow, data, env_for(record, workflow, fact={}))
+    if workflow is None or record.id is None:
+        return
+    if action == "update" and workflow.assignee and record.state != workflow.initial \
+            and get_path(data, workflow.assignee) != get_path(record.data, workflow.assignee):
+        raise ValidationFailed([FieldError(workflow.assignee, "承办单位只能通过办理流转（如“改派”）改变，不能直接修改")])
+    fill_due_fields(record, workflow, data, env_for(record, workflow, fact={}))
 
 
 def fill_due_fields(record: Record, workflow: Workflow, data: dict[str, Any], env: TimerEnv) -> None:
@@ -198,7 +193,7 @@ def fill_due_fields(record: Record, workflow: Workflow, data: dict[str, Any], en
         if timer is None or not timer.write_due:
             continue
         due = row.due_date
-        if timer.start_from != "entered":
+        if timer.start_from != "entered" and not row.due_fixed:
             base = as_date(get_path(data, timer.start_from))
             if base is not None and base != row.base_date:
                 try:
@@ -323,17 +318,20 @@ def take(record_id: int, transition_id: str, user: User, fields: Any = None, rea
         raise TransitionRefused(explained(refusal, fact))
     to_state = machine.target(transition, conditions)
     outcome = Outcome(record=record)
+    seen_state, seen_version = record.state, record.version
     try:
         with write_transaction():
-            fresh = records.locked_record(record_id, expected_version if expected_version is not None else record.version)
-            if fresh.state != record.state:
+            fresh = records.locked_record(record_id, expected_version if expected_version is not None else seen_version)
+            if fresh.state != seen_state:  # moved by someone else since it was read
                 raise Conflict(current_version=fresh.version, expected_version=expected_version)
-            created = apply_transition(fresh, workflow, transition, to_state, data, user, reason, fact, outcome)
+            touched = apply_transition(fresh, workflow, transition, to_state, data, user, reason, fact, outcome)
     except ActionFailed as exc:
+        raise ValidationFailed([FieldError("", f"无法完成“{transition.label}”：{exc}")]) from exc
+    except AmountError as exc:  # a deadline that cannot be worked out (an empty field it counts from ...)
         raise ValidationFailed([FieldError("", f"无法完成“{transition.label}”：{exc}")]) from exc
     except ValidationFailed as exc:  # the record as the transition would leave it does not fit its form
         raise ValidationFailed([_in_dialog(e, transition) for e in exc.errors]) from exc
-    _after_commit(outcome, user, transition, record.state, to_state, created)
+    _after_commit(outcome, user, transition, seen_state, to_state, touched)
     return outcome
 
 
@@ -385,9 +383,10 @@ def _checked_body(record: Record, transition: Transition, fields: Any, reason: A
 
 def apply_transition(record: Record, workflow: Workflow, transition: Transition, to_state: str,
                      data: dict[str, Any], user: User | None, reason: str, fact: Mapping[str, Any],
-                     outcome: Outcome, actor: str = "", on: date | None = None) -> list[Record]:
+                     outcome: Outcome, actor: str = "", on: date | None = None) -> list[tuple[Record, bool]]:
     """Inside the transaction: log, state change, actions, the record's data, audit. Returns the
-    records the actions created (published as saved after the commit)."""
+    other records the actions created or updated, as (record, created), to publish as saved after
+    the commit."""
     from_state = record.state
     record.version += 1  # the state (and the data below) change as one new version
     entry = _log(record, workflow, transition.id, transition.label, from_state, to_state, user, reason, actor)
@@ -408,11 +407,11 @@ def apply_transition(record: Record, workflow: Workflow, transition: Transition,
         log_event("transition", "record", object_id=record.id, user_id=user.id if user else None,
                   subject=record.number, form_id=record.form_id, record_version=record.version, detail=detail)
     sync(record, workflow, env, entry)
-    return run.created
+    return [(r, True) for r in run.created] + [(r, False) for r in run.updated]
 
 
 def _after_commit(outcome: Outcome, user: User, transition: Transition, from_state: str | None, to_state: str,
-                  created: list[Record]) -> None:
+                  touched: list[tuple[Record, bool]]) -> None:
     for doc_id, number_to in outcome.documents:
         warning = flow_actions.issue_document(outcome.record, doc_id, number_to, user)
         if warning:
@@ -420,85 +419,8 @@ def _after_commit(outcome: Outcome, user: User, transition: Transition, from_sta
     publish(RECORD_TRANSITIONED, record=outcome.record, user=user, transition=transition.id, from_state=from_state,
             to_state=to_state)
     publish(RECORD_SAVED, record=outcome.record, user=user, created=False)
-    for record in created:
-        publish(RECORD_SAVED, record=record, user=user, created=True)
-
-
-# -- reading ------------------------------------------------------------------------------------------------------
-@dataclass
-class Button:
-    transition: Transition
-    refusal: Refusal | None
-
-
-@dataclass
-class FlowView:
-    """What the record page shows of the workflow."""
-
-    workflow: Workflow
-    state: State | None
-    due: date | None
-    working_days_left: int | None
-    buttons: list[Button]
-    timeline: list[RecordTransition]
-    waiting_unit: OrgUnit | None
-    counts: dict[str, int]
-    due_title: str = "办理期限"  # the title of the timer the due date belongs to (办理时限, 回访时限 ...)
-
-    @property
-    def overdue(self) -> bool:
-        return self.working_days_left is not None and self.due is not None and self.due < today()
-
-
-def view(record: Record, user: User) -> FlowView | None:
-    workflow = workflow_of(record)
-    if workflow is None:
-        return None
-    try:
-        fact = workflow_fact(record, workflow)
-    except FactError:  # a record that no longer fits its facts: no condition holds
-        fact = {}
-    conditions = passed(workflow, fact)
-    actor = actor_for(user, record, workflow)
-    buttons = [Button(t, explained(r, fact) if r else None)
-               for t, r in machine.available(workflow, record.state, actor, record.data, conditions)]
-    entries = timeline(record)
-    counts: dict[str, int] = {}
-    for entry in entries:
-        if entry.transition:
-            counts[entry.transition] = counts.get(entry.transition, 0) + 1
-    left = None
-    if record.due_date is not None:
-        left = registry().live.calendar.working_days_between(today(), record.due_date)
-    unit = unit_by_id(record.waiting_unit_id)
-    nearest = min(timers.live_timers(record.id), key=lambda t: t.due_date, default=None)
-    due_title = workflow.timers[nearest.timer].title if nearest and nearest.timer in workflow.timers else "办理期限"
-    return FlowView(workflow=workflow, state=workflow.state(record.state), due=record.due_date, working_days_left=left,
-                    buttons=buttons, timeline=entries, waiting_unit=unit, counts=counts, due_title=due_title)
-
-
-def timeline(record: Record) -> list[RecordTransition]:
-    return list(db.session.scalars(select(RecordTransition).where(RecordTransition.record_id == record.id)
-                                   .order_by(RecordTransition.id)))
-
-
-def transition_for(record_id: int, transition_id: str, user: User) -> tuple[Record, Workflow, Transition]:
-    """The record and transition behind a transition dialog page (404 outside scope or workflow;
-    403 when this user may not press it)."""
-    record = records.get_record(record_id, user)
-    workflow = workflow_of(record)
-    transition = workflow.transitions.get(transition_id) if workflow is not None else None
-    if workflow is None or transition is None:
-        raise NotFound(transition_id)
-    if record.state not in transition.sources:
-        raise TransitionRefused(machine.refusal(workflow, record.state, transition, actor_for(user, record, workflow),
-                                                record.data, set()))
-    if not machine.may_press(transition, actor_for(user, record, workflow)):
-        refused = NotAllowed(f"transition:{transition_id}")
-        refused.message = machine.refusal(workflow, record.state, transition, actor_for(user, record, workflow),  # type: ignore[attr-defined]
-                                          record.data, set()).message
-        raise refused
-    return record, workflow, transition
+    for record, created in touched:
+        publish(RECORD_SAVED, record=record, user=user, created=created)
 
 
 def move_to_version(record: Record, workflow: Workflow, seq: int, state: str) -> None:

@@ -17,8 +17,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from server.db import write_transaction
 from server.events import RECORD_SAVED, publish
@@ -66,34 +66,42 @@ def tick(on: date | None = None, daily: bool | None = None) -> TickReport:
 
 
 def fire_timers(today: date, report: TickReport) -> None:
-    """Walk the due timers in id order, a batch per transaction (each timer is visited once per tick)."""
-    last_id = 0
+    """Walk the due timers in (next step day, id) order, a batch per transaction, each visited once per
+    tick: every batch starts after the last one (keyset), along the index on (status, next_at, id)."""
+    last = (date.min, 0)
     while True:
-        created: list[Record] = []
+        touched: list[tuple[Record, bool]] = []
         with write_transaction():
             stmt = (select(RecordTimer).where(RecordTimer.status == "running", RecordTimer.next_at <= today,
-                                              RecordTimer.id > last_id)
-                    .order_by(RecordTimer.id).limit(BATCH))
+                                              tuple_(RecordTimer.next_at, RecordTimer.id) > last)
+                    .order_by(RecordTimer.next_at, RecordTimer.id).limit(BATCH))
             if db.session.get_bind().dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
             rows = list(db.session.scalars(stmt))
             for row in rows:
-                last_id = row.id
+                last = (row.next_at, row.id)
                 try:
                     with db.session.begin_nested():
-                        created += _fire(row, today, report)
+                        touched += _fire(row, today, report)
+                except DBAPIError:  # a lock timeout or deadlock: nothing happened, the next tick tries again
+                    log.warning("计时 %s 本次未能执行（数据库繁忙），下次再试", row.id, exc_info=True)
                 except Exception as exc:  # noqa: BLE001 - stored with the step, never retried in a loop
                     log.exception("计时步骤执行失败：计时 %s", row.id)
                     with db.session.begin_nested():
                         _fail(row.id, today, report, str(exc) or type(exc).__name__)
-        for record in created:
-            publish(RECORD_SAVED, record=record, user=None, created=True)
+        for record, created in touched:  # rules see what the steps changed, as after any save
+            publish(RECORD_SAVED, record=record, user=None, created=created)
         if not rows:
             return
 
 
-def _fire(row: RecordTimer, today: date, report: TickReport) -> list[Record]:
-    record = db.session.get(Record, row.record_id, with_for_update=True, populate_existing=True)
+def _fire(row: RecordTimer, today: date, report: TickReport) -> list[tuple[Record, bool]]:
+    """Fire the due steps of one timer. The record is locked without waiting: a person moving it right
+    now holds it (and will wait for this timer's row), so it is left for the next tick instead."""
+    record = db.session.scalar(select(Record).where(Record.id == row.record_id)
+                               .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+    if record is None:
+        return []
     workflow = service.workflow_of(record)
     timer = workflow.timers.get(row.timer) if workflow is not None else None
     if timer is None:  # the record was migrated to a version without this timer
@@ -102,7 +110,7 @@ def _fire(row: RecordTimer, today: date, report: TickReport) -> list[Record]:
     fact = service.workflow_fact(record, workflow, on=today)
     env = service.env_for(record, workflow, fact, on=today)
     due_now, _ = pending_steps(timer, row.due_date, set(row.fired or []), today, env.params, fact, env.calendar)
-    created: list[Record] = []
+    touched: list[tuple[Record, bool]] = []
     for step in due_now:
         db.session.add(TimerStep(timer_id=row.id, step=step.id, title=step.title, fired_on=today))
         db.session.flush()  # unique per timer and step: a step fires once
@@ -116,20 +124,22 @@ def _fire(row: RecordTimer, today: date, report: TickReport) -> list[Record]:
         if data != record.data:
             records.validate_data(record, data)
             records.write_data(record, data, None, "timer", detail=f"{timer.title}·{step.title}")
-        created += run.created
+            touched.append((record, False))
+        touched += [(r, True) for r in run.created] + [(r, False) for r in run.updated]
         report.fired.append(Fired(record.number, timer.title, step.title))
         transition = workflow.transitions.get(step.transition) if step.transition else None
         if transition is not None and record.state in transition.sources:
             to_state = machine.target(transition, service.passed(workflow, fact))
-            created += service.apply_transition(record, workflow, transition, to_state, copy.deepcopy(record.data),
+            touched += service.apply_transition(record, workflow, transition, to_state, copy.deepcopy(record.data),
                                                 None, f"{timer.title}·{step.title}", fact, service.Outcome(record),
                                                 actor=f"系统（{timer.title}·{step.title}）", on=today)
+            touched.append((record, False))
         if row.status != "running":
             break
     if row.status == "running":
         timers.schedule_next(row, timer, env)
     record.due_date = timers.record_due(record.id)
-    return created
+    return list({id(r): (r, c) for r, c in touched}.values())
 
 
 def _fail(timer_id: int, today: date, report: TickReport, error: str) -> None:

@@ -53,7 +53,7 @@ def start(record: Record, workflow: Workflow, timer: Timer, env: TimerEnv, due_f
         if running.timer == timer.id:
             stop(running)
     if due_from is not None:
-        due = as_date(get_path(data, due_from))
+        due = as_date(get_path(data, due_from, dash_is_last=True))
         if due is None:
             return None
         base = env.today
@@ -63,7 +63,8 @@ def start(record: Record, workflow: Workflow, timer: Timer, env: TimerEnv, due_f
             return None
         due = due_date(timer, base, env.params, env.fact, env.calendar)
     row = RecordTimer(record_id=record.id, timer=timer.id, workflow_version=record.workflow_version or 0,
-                      status="running", base_date=base, due_date=due, fired=[], started_at=utcnow())
+                      status="running", base_date=base, due_date=due, fired=[], started_at=utcnow(),
+                      due_fixed=due_from is not None)
     db.session.add(row)
     schedule_next(row, timer, env)
     db.session.flush()
@@ -98,8 +99,9 @@ def resume(row: RecordTimer, timer: Timer, env: TimerEnv) -> None:
 
 
 def recompute(row: RecordTimer, record: Record, timer: Timer, env: TimerEnv) -> bool:
-    """After an edit of the date a timer counts from, move its due date; True when it moved."""
-    if timer.start_from == "entered":
+    """After an edit of the date a timer counts from, move its due date; True when it moved. A due
+    date set from a field (an approved 延期) stays as approved."""
+    if timer.start_from == "entered" or row.due_fixed:
         return False
     base = as_date(get_path(record.data, timer.start_from))
     if base is None or base == row.base_date:

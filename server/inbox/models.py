@@ -17,7 +17,8 @@ class InboxItem(db.Model):
     """``kind``: ``step`` (a record waits in a state on this unit; closes when it leaves the state),
     ``escalation`` (a timer step: 催办/督办/通报; closes when the timer stops, i.e. the matter moved on),
     ``task`` / ``notice`` (from rules or actions; withdrawn when the decision behind them is lifted).
-    Anything may be closed by hand with a note (audited). ``source_key`` makes every effect happen once:
+    Tasks, notices and escalations may also be closed by hand with a note (audited); a ``step`` closes
+    only when the record moves on. ``source_key`` makes every effect happen once:
     a second tick or a repeated firing finds the row and does not add another."""
 
     __tablename__ = "inbox_items"

@@ -61,13 +61,6 @@ def withdraw_for_decisions(decision_ids: Iterable[int]) -> int:
     return close_where(InboxItem.decision_id.in_(ids), status="withdrawn") if ids else 0
 
 
-def set_due(record_id: int, due: date | None) -> None:
-    """Keep the due date of a record's open step items in line with its timers."""
-    db.session.execute(update(InboxItem).where(InboxItem.record_id == record_id, InboxItem.kind == "step",
-                                               InboxItem.status == "open").values(due_date=due)
-                       .execution_options(synchronize_session=False))
-
-
 # -- reading -------------------------------------------------------------------------------------------
 def _mine(user: User):  # type: ignore[no-untyped-def]
     return InboxItem.unit_id == (user.org_unit_id if user.org_unit_id is not None else -1)

@@ -102,3 +102,15 @@ def org_list(kind: str | None = None, parent_code: str | None = None) -> list[Or
         parent = unit_by_code(parent_code)
         stmt = stmt.where(OrgUnit.parent_id == (parent.id if parent else -1))
     return list(db.session.scalars(stmt.order_by(OrgUnit.id)))
+
+
+def root_unit() -> OrgUnit | None:
+    """The top of the org tree (the county), remembered for the session."""
+    cache = _cached("root_unit")
+    unit = cache.get("root")
+    if unit is not None and unit in db.session:
+        return unit
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1))
+    if unit is not None:
+        cache["root"] = unit
+    return unit

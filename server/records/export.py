@@ -17,7 +17,7 @@ from server.timeutil import local
 MAX_ROWS = 100_000
 
 
-def _safe(text: str) -> str:
+def safe_cell(text: str) -> str:
     """Neutralise spreadsheet formulas typed by users (CSV/formula injection)."""
     return "'" + text if text[:1] in {"=", "+", "-", "@"} else text
 
@@ -29,11 +29,11 @@ def export_workbook(form: FormSpec, records: Iterable[Record]) -> bytes:
     sheet = book.create_sheet(title=form.title[:31])
     header = ["编号", *(label for _, label in columns), "登记人", "登记时间", "最后修改时间", "版本"]
     bold = Font(bold=True)
-    sheet.append([_bold(sheet, title, bold) for title in header])
+    sheet.append([bold_cell(sheet, title, bold) for title in header])
     rows = list(records)[:MAX_ROWS]
     names = user_labels({r.created_by_id for r in rows})
     for record in rows:
-        values = [_safe(display_value(model, path, get_path(record.data, path))) for path, _ in columns]
+        values = [safe_cell(display_value(model, path, get_path(record.data, path))) for path, _ in columns]
         sheet.append([record.number, *values, names.get(record.created_by_id, ""), local(record.created_at),
                       local(record.updated_at), record.version])
     out = io.BytesIO()
@@ -41,7 +41,7 @@ def export_workbook(form: FormSpec, records: Iterable[Record]) -> bytes:
     return out.getvalue()
 
 
-def _bold(sheet, value: str, font: Font) -> WriteOnlyCell:  # type: ignore[no-untyped-def]
+def bold_cell(sheet, value: str, font: Font) -> WriteOnlyCell:  # type: ignore[no-untyped-def]
     cell = WriteOnlyCell(sheet, value=value)
     cell.font = font
     return cell

@@ -120,9 +120,9 @@ def build_select(form: FormSpec, query: ListQuery, user: User) -> Select[tuple[R
     if query.state:
         stmt = stmt.where(Record.state == query.state)
     if query.overdue:
-        from server.timeutil import CST, utcnow
+        from server.timeutil import local_today
 
-        stmt = stmt.where(Record.due_date < utcnow().astimezone(CST).date())
+        stmt = stmt.where(Record.due_date < local_today())
     for path, (low, high) in query.ranges.items():
         column = _json_at(path).as_string()
         if low:

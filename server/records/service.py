@@ -22,7 +22,7 @@ from server.extensions import db
 from server.forms import build_form, get_path, ref_values, search_text, validate
 from server.org.fields import route_fields, values_at
 from server.org.models import OrgUnit
-from server.org.service import unit_by_code
+from server.org.service import root_unit, unit_by_code
 from server.records.diff import json_diff
 from server.records.models import AuditEntry, Record, RecordRoute
 from server.records.numbering import assign_number
@@ -74,7 +74,7 @@ def _ref_message(form: FormSpec, pointer: str, target: str, value: str) -> str:
 def _home_unit(user: User) -> OrgUnit:
     if user.org_unit is not None:
         return user.org_unit
-    root = db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id))
+    root = root_unit()
     if root is None:
         raise ValidationFailed([FieldError("", "系统中还没有任何单位，无法登记")])
     return root
@@ -134,7 +134,11 @@ def update_record(record_id: int, data: Any, user: User, expected_version: int) 
 def locked_record(record_id: int, expected_version: int | None = None) -> Record:
     """The record re-read inside a write transaction, locked for update (PostgreSQL) and checked
     against the version the caller saw: a stale version is a Conflict, nothing is written."""
-    record = db.session.get(Record, record_id, populate_existing=True, with_for_update=True)
+    try:
+        record = db.session.get(Record, record_id, populate_existing=True, with_for_update=True)
+    except StaleDataError:  # changed by another process since this session loaded it
+        current = db.session.scalar(select(Record.version).where(Record.id == record_id))
+        raise Conflict(current_version=current if current is not None else -1, expected_version=expected_version)
     if record is None:
         raise NotFound(str(record_id))
     if expected_version is not None and record.version != expected_version:
@@ -153,7 +157,7 @@ def write_data(record: Record, data: dict[str, Any], user: User | None, action: 
     """
     form = registry().form(record.form_id)
     before = copy.deepcopy(data)
-    publish(RECORD_PREPARING, record=record, data=data)
+    publish(RECORD_PREPARING, record=record, data=data, action=action)
     if changes is None:
         changes = json_diff(record.data, data)
     elif data != before:  # derived fields filled in by a subscriber: audited with the change

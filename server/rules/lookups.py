@@ -26,7 +26,8 @@ def lookup(name: str, inputs: Mapping[str, Any], subject: Subject, ctx: FactCont
 
     ``{"$fact": attribute}`` inside the inputs is replaced by that attribute of the fact built so far."""
     resolved = _resolve(inputs, fact)
-    key = (name, repr(resolved), id(subject.record) if subject.record is not None else subject.properties.get("code"))
+    who = ("record", subject.record.id) if subject.record is not None else ("unit", subject.properties.get("code"))
+    key = (name, repr(resolved), who)
     if key not in ctx.cache:
         ctx.cache[key] = _LOOKUPS[name](resolved, subject, ctx)
     return ctx.cache[key]

@@ -27,7 +27,7 @@ from server.errors import FieldError, NotFound, ValidationFailed
 from server.extensions import db
 from server.org.models import OrgUnit
 from server.org.service import subtree_ids, unit_by_code
-from server.records.export import _bold, _safe
+from server.records.export import bold_cell, safe_cell
 from server.records.models import Record
 from server.records.scope import is_county_wide, record_scope
 from server.rules.models import Accountability, AwardIneligibility, Decision, Veto
@@ -243,7 +243,7 @@ def export_workbook(register: Register, rows: Iterable[RegisterRow]) -> bytes:
     header = ["单位", *(label for _, label in register.columns), *(["原因"] if register.has_reason else []),
               "决定依据", "决定说明", "关联记录", "台账", "登记时间"]
     bold = Font(bold=True)
-    sheet.append([_bold(sheet, title, bold) for title in header])
+    sheet.append([bold_cell(sheet, title, bold) for title in header])
     for row in rows:
         values = [row.unit.name, *(row.values[attr] for attr, _ in register.columns),
                   *([row.reason] if register.has_reason else []), row.decision.title, row.decision.explanation,
@@ -259,4 +259,4 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, (int, date)):
         return value
-    return _safe(str(value))
+    return safe_cell(str(value))

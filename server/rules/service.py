@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import logging
 import string
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterator
@@ -23,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.auth.models import User
 from server.db import write_transaction
-from server.errors import ValidationFailed
+from server.errors import Conflict, ValidationFailed
 from server.events import RECORD_SAVED, publish, subscribe
 from server.extensions import db
 from server.inbox import service as inbox
@@ -38,7 +37,7 @@ from server.rules.lookups import lookup
 from server.rules.models import Decision
 from server.rules.normalise import normalise_fact
 from server.specs.model import FactsSpec, RulesetSpec, RulesSpec
-from server.timeutil import CST, as_aware, utcnow
+from server.timeutil import CST, as_aware, local_today, utcnow
 from server.workflow.calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -102,7 +101,7 @@ def passed_conditions(rules: RulesSpec, key: str, conditions: dict[str, Any], fa
 
 # -- facts ----------------------------------------------------------------------------------------
 def today() -> date:
-    return utcnow().astimezone(CST).date()
+    return local_today()
 
 
 def live_rules() -> RulesSpec | None:
@@ -158,8 +157,9 @@ def unit_facts(rules: RulesSpec, spec: FactsSpec, ctx: FactContext) -> Iterator[
         yield unit, normalise_fact(spec.schema, build_fact(spec, subject, ctx, lookup))
 
 
-def unit_subject_key(spec: FactsSpec, fact: dict[str, Any]) -> str:
-    return ":".join(["unit", str(fact.get("unit_code"))] + [str(fact.get(k)) for k in spec.key])
+def unit_subject_key(spec: FactsSpec, unit: OrgUnit, fact: dict[str, Any]) -> str:
+    """What a unit decision is about: the unit, and the key attributes (the report month)."""
+    return ":".join(["unit", unit.code] + [str(fact.get(k)) for k in spec.key])
 
 
 # -- evaluating and applying -----------------------------------------------------------------------
@@ -213,9 +213,17 @@ def apply_outcomes(rules: RulesSpec, outcomes: list[Outcome], record: Record | N
     try:
         with write_transaction():
             decisions, created = _apply(rules, plans, record, user, ctx)
-    except IntegrityError:  # another tick stored the same decision a moment ago: it is done
+    except Conflict:  # saved again since these facts were taken: that save runs the rules on its own data
         db.session.rollback()
         return []
+    except IntegrityError as exc:
+        db.session.rollback()
+        if "rule_decisions" in str(exc.orig):  # another tick stored the same decision a moment ago: done
+            return []
+        log.exception("规则决定执行失败")
+        with write_transaction():
+            return [_decision(rules, plan.outcome, rule_id, record, user, "failed", f"数据冲突：{exc.orig}")
+                    for plan in plans for rule_id, _ in plan.pending]
     except Exception as exc:  # noqa: BLE001 - any failure is stored as such; nothing half-applied
         db.session.rollback()
         if not isinstance(exc, ActionFailed):
@@ -230,12 +238,10 @@ def apply_outcomes(rules: RulesSpec, outcomes: list[Outcome], record: Record | N
 
 def _apply(rules: RulesSpec, plans: list[_Plan], record: Record | None, user: User | None,
            ctx: FactContext) -> tuple[list[Decision], list[Record]]:
-    from server.records.service import validate_data, write_data
+    from server.records.service import locked_record, validate_data, write_data
 
-    fresh = (db.session.get(Record, record.id, populate_existing=True, with_for_update=True)
-             if record is not None else None)
-    if fresh is not None and any(p.outcome.record_version not in (None, fresh.version) for p in plans):
-        return [], []  # saved again since these facts were taken: that save runs the rules on its own data
+    versions = {p.outcome.record_version for p in plans} - {None}
+    fresh = locked_record(record.id, versions.pop() if len(versions) == 1 else None) if record is not None else None
     now = utcnow()
     lifted = [d for plan in plans for d in plan.lifted]
     for decision in lifted + [current for plan in plans for _, current in plan.pending if current is not None]:
@@ -248,7 +254,7 @@ def _apply(rules: RulesSpec, plans: list[_Plan], record: Record | None, user: Us
         outcome = plan.outcome
         for rule_id, _ in plan.pending:
             decision = _decision(rules, outcome, rule_id, fresh, user, "applied")
-            run = ActionRun(key=f"{outcome.ruleset.id}:{rule_id}:{outcome.subject}", record=fresh, data=data,
+            run = ActionRun(key=f"{outcome.ruleset.id}:{rule_id}:{_effect_subject(outcome, fresh)}", record=fresh, data=data,
                             user=user, today=ctx.today, calendar=ctx.calendar, params=ctx.parameters,
                             source=f"rule:{outcome.ruleset.id}.{rule_id}", decision_id=decision.id)
             for index, action in enumerate(decision.actions):
@@ -262,6 +268,12 @@ def _apply(rules: RulesSpec, plans: list[_Plan], record: Record | None, user: Us
             raise ActionFailed("；".join(f"{e.pointer} {e.message}" for e in exc.errors)) from exc
         write_data(fresh, data, user, "rule_update", detail="规则决定：" + "、".join(str(d.id) for d in decisions))
     return decisions, created
+
+
+def _effect_subject(outcome: Outcome, record: Record | None) -> str:
+    """The middle of an effect's key: the record id (the key format effects were first stored with,
+    so an upgraded database finds its rows), or the unit subject."""
+    return str(record.id) if record is not None else outcome.subject
 
 
 def _decision(rules: RulesSpec, outcome: Outcome, rule_id: str, record: Record | None, user: User | None,
@@ -311,27 +323,45 @@ def run_daily(on: date | None = None) -> list[Decision]:
     for ruleset in rulesets_for(rules, "daily", None):
         spec = rules.facts[ruleset.facts]
         ctx = context(rules, on)
-        for record, outcome in _daily_outcomes(rules, ruleset, spec, ctx):
+        for record, outcome in _daily_outcomes(rules, ruleset, spec, ctx, failures=applied):
             applied += apply_outcomes(rules, [outcome], record, None, ctx)
     return applied
 
 
 def _daily_outcomes(rules: RulesSpec, ruleset: RulesetSpec, spec: FactsSpec, ctx: FactContext,
-                    engine: str | None = None) -> Iterator[tuple[Record | None, Outcome]]:
+                    engine: str | None = None, failures: list[Decision] | None = None
+                    ) -> Iterator[tuple[Record | None, Outcome]]:
+    """One outcome per subject. A record whose fact cannot be built is skipped with a failed decision
+    stored (``failures`` given) or left out (simulation): the others are still decided."""
     engine = engine or engine_name(rules, ruleset.id)
     if spec.subject == "org_unit":
-        for _unit, fact in unit_facts(rules, spec, ctx):
+        for unit, fact in unit_facts(rules, spec, ctx):
             result = ENGINE.evaluate(engine, fact)
             yield None, Outcome(ruleset=ruleset, version=result.version, fact=fact,
-                                subject=unit_subject_key(spec, fact), fired=list(result.fired))
+                                subject=unit_subject_key(spec, unit, fact), fired=list(result.fired))
         return
     ids = list(db.session.scalars(select(Record.id).where(Record.form_id == spec.form).order_by(Record.id)))
     for record_id in ids:
         record = db.session.get(Record, record_id)
-        fact = record_fact(rules, ruleset.facts, record, ctx)
+        try:
+            fact = record_fact(rules, ruleset.facts, record, ctx)
+        except Exception as exc:  # noqa: BLE001 - one record's bad data must not stop the others
+            log.exception("无法构建事实：%s", record.number)
+            if failures is not None:
+                failures.append(_fact_failure(ruleset, record, exc))
+            continue
         result = ENGINE.evaluate(engine, fact)
         yield record, Outcome(ruleset=ruleset, version=result.version, fact=fact, subject=f"record:{record.id}",
                               fired=list(result.fired), record_version=record.version)
+
+
+def _fact_failure(ruleset: RulesetSpec, record: Record, exc: Exception) -> Decision:
+    with write_transaction():
+        decision = Decision(ruleset=ruleset.id, ruleset_version="", rule="", title="无法判断：记录的数据不符合事实声明",
+                            record_id=record.id, facts={}, actions=[], explanation="", outcome="failed",
+                            error=str(exc) or type(exc).__name__)
+        db.session.add(decision)
+    return decision
 
 
 # -- simulation (nothing is stored) ------------------------------------------------------------------
@@ -401,7 +431,3 @@ def _firings(rules: RulesSpec, ruleset_id: str, engine: str, on: date | None
         fact = record_fact(rules, ruleset.facts, record, ctx)
         found[f"record:{record.id}"] = (record.number, list(ENGINE.evaluate(engine, fact).fired), record)
     return found
-
-
-def counts_by_rule(decisions: list[Decision]) -> Counter[tuple[str, str]]:
-    return Counter((d.ruleset, d.rule) for d in decisions)

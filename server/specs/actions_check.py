@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from server.rules.vocabulary import ACTIONS, RESPONSIBILITY_ROLES, SET_FIELD_MODES
-from server.specs.fieldpaths import is_date_field, schema_at, value_type
+from server.specs.fieldpaths import find_field, is_date_field, value_type
 from server.specs.jsonpos import pointer_join
 from server.specs.metaschema import show
 from server.specs.model import ParameterSpec
@@ -98,17 +98,6 @@ def _has_placeholder(text: str) -> bool:
         return False
 
 
-def _field(at: str, pointer: Any, schema: dict[str, Any] | None, form: str | None) -> tuple[list[Problem], dict | None]:
-    if not isinstance(pointer, str) or not pointer.startswith("/"):
-        return [(at, f"应为以 / 开头的 JSON 指针，实际为 {show(pointer)}")], None
-    if schema is None:
-        return [], None
-    found = schema_at(schema, pointer)
-    if found is None:
-        return [(at, f"表单 {show(form)} 中没有字段 {show(pointer)}")], None
-    return [], found
-
-
 def _needs_record(at: str, action: dict[str, Any], ctx: ActionContext) -> list[Problem]:
     if ctx.form is None:
         return [(pointer_join(at, "do"), f"动作 {action['do']} 需要一条记录，单位的事实没有记录")]
@@ -117,7 +106,7 @@ def _needs_record(at: str, action: dict[str, Any], ctx: ActionContext) -> list[P
 
 def _set_field(at: str, action: dict[str, Any], ctx: ActionContext) -> list[Problem]:
     out = _needs_record(at, action, ctx)
-    problems, target = _field(pointer_join(at, "field"), action.get("field"), ctx.schema, ctx.form)
+    problems, target = find_field(pointer_join(at, "field"), action.get("field"), ctx.schema, ctx.form)
     out += problems
     value = action.get("value")
     kind = value_type(target)
@@ -134,7 +123,7 @@ _TYPE = {"integer": "整数", "number": "数字", "boolean": "布尔值", "strin
 
 def _assign(at: str, action: dict[str, Any], ctx: ActionContext) -> list[Problem]:
     out = _needs_record(at, action, ctx)
-    out += _field(pointer_join(at, "field"), action.get("field"), ctx.schema, ctx.form)[0]
+    out += find_field(pointer_join(at, "field"), action.get("field"), ctx.schema, ctx.form)[0]
     if action.get("role") not in RESPONSIBILITY_ROLES:
         out.append((pointer_join(at, "role"), f"应为 {'、'.join(RESPONSIBILITY_ROLES)} 之一，实际为 {show(action.get('role'))}"))
     return out
@@ -174,13 +163,13 @@ def _mapping(at: str, mapping: Any, target: str, ctx: ActionContext) -> list[Pro
     schema = ctx.forms.get(target)
     for pointer, source in mapping.items():
         where = pointer_join(at, pointer)
-        problems, found = _field(where, pointer, schema, target)
+        problems, found = find_field(where, pointer, schema, target)
         out += problems
         if isinstance(source, str) and source.startswith("/"):
             if ctx.form is None:
                 out.append((where, "单位的事实没有记录，不能引用字段"))
             else:
-                out += _field(where, source, ctx.schema, ctx.form)[0]
+                out += find_field(where, source, ctx.schema, ctx.form)[0]
         elif isinstance(source, str):
             out += template_problems(where, source, ctx.placeholders)
         elif found is not None and value_type(found) in _TYPE and not _fits(source, value_type(found)):
@@ -215,13 +204,13 @@ def _create_record(at: str, action: dict[str, Any], ctx: ActionContext) -> list[
         out += _mapping(pointer_join(at, "map"), action["map"], action["form"], ctx)
     if "number_to" in action:
         out += _needs_record(at, action, ctx)
-        out += _field(pointer_join(at, "number_to"), action["number_to"], ctx.schema, ctx.form)[0]
+        out += find_field(pointer_join(at, "number_to"), action["number_to"], ctx.schema, ctx.form)[0]
     return out
 
 
 def _update_record(at: str, action: dict[str, Any], ctx: ActionContext) -> list[Problem]:
     out = _needs_record(at, action, ctx) + _target_form(at, action, ctx)
-    out += _field(pointer_join(at, "ref"), action.get("ref"), ctx.schema, ctx.form)[0]
+    out += find_field(pointer_join(at, "ref"), action.get("ref"), ctx.schema, ctx.form)[0]
     if not _target_form(at, action, ctx) and "map" in action:
         out += _mapping(pointer_join(at, "map"), action["map"], action["form"], ctx)
         out = [p for p in out if not p[1].startswith(f"表单 {show(action['form'])} 的必填字段没有映射")]
@@ -237,7 +226,7 @@ def _issue_document(at: str, action: dict[str, Any], ctx: ActionContext) -> list
         out.append((pointer_join(at, "doc_id"), f"文书 {show(doc_id)} 由表单 {show(ctx.documents[doc_id])} 的记录生成，"
                                                 f"不能由表单 {show(ctx.form)} 的记录签发"))
     if "number_to" in action:
-        out += _field(pointer_join(at, "number_to"), action["number_to"], ctx.schema, ctx.form)[0]
+        out += find_field(pointer_join(at, "number_to"), action["number_to"], ctx.schema, ctx.form)[0]
     return out
 
 
@@ -246,7 +235,7 @@ def _timer(at: str, action: dict[str, Any], ctx: ActionContext) -> list[Problem]
     if not isinstance(action.get("timer"), str) or action["timer"] not in ctx.timers:
         out.append((pointer_join(at, "timer"), f"计时 {show(action.get('timer'))} 不存在（本流程的计时：{'、'.join(sorted(ctx.timers)) or '无'}）"))
     if "due_from" in action:
-        problems, found = _field(pointer_join(at, "due_from"), action["due_from"], ctx.schema, ctx.form)
+        problems, found = find_field(pointer_join(at, "due_from"), action["due_from"], ctx.schema, ctx.form)
         out += problems
         if found is not None and not is_date_field(found):
             out.append((pointer_join(at, "due_from"), f"字段 {show(action['due_from'])} 不是日期字段"))

@@ -22,7 +22,7 @@ from server.rules.vocabulary import (
     FACT_OPERATORS, FACT_OPTIONS, LIST_OPERATORS, LOOKUPS, RECORD_PROPERTIES, TODAY_PROPERTIES, UNARY_OPERATORS,
     UNIT_PROPERTIES,
 )
-from server.specs.fieldpaths import is_date_field, schema_at, value_type
+from server.specs.fieldpaths import find_field, is_date_field, schema_at, value_type
 from server.specs.jsonpos import pointer_join
 from server.specs.metaschema import show
 from server.specs.model import FactsSpec, ParameterSpec
@@ -338,16 +338,9 @@ class _FactsCheck:
         if self.subject != "record":
             self.out.append((at, f"单位的事实不能读取记录字段 {show(pointer)}"))
             return None
-        if not isinstance(pointer, str) or not pointer.startswith("/"):
-            self.out.append((at, f"应为以 / 开头的 JSON 指针，实际为 {show(pointer)}"))
-            return None
-        if self.schema is None:
-            return None
-        found = schema_at(self.schema, pointer)
-        if found is None:
-            self.out.append((at, f"表单 {show(self.form)} 中没有字段 {show(pointer)}"))
-            return None
-        return value_type(found)
+        problems, found = find_field(at, pointer, self.schema, self.form)
+        self.out += problems
+        return value_type(found) if found is not None else None
 
     def _choice(self, at: str, name: Any, choices: Mapping[str, str]) -> str | None:
         if not isinstance(name, str) or name not in choices:

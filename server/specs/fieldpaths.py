@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.specs.metaschema import show
+
 
 def schema_at(schema: Any, pointer: str) -> dict[str, Any] | None:
     """The sub-schema a record pointer reaches (array items by index or ``-`` = last), or None."""
@@ -58,3 +60,16 @@ def value_type(schema: dict[str, Any] | None) -> str | None:
 
 def is_date_field(schema: dict[str, Any] | None) -> bool:
     return isinstance(schema, dict) and schema.get("type") == "string" and schema.get("format") in ("date", "date-time")
+
+
+def find_field(at: str, pointer: Any, schema: dict[str, Any] | None, form: Any) -> tuple[list[tuple[str, str]], dict[str, Any] | None]:
+    """``(problems, field schema)`` of a pointer that configuration says names a field of ``form``
+    (``schema`` None: that form is broken and already reported, so nothing is said)."""
+    if not isinstance(pointer, str) or not pointer.startswith("/"):
+        return [(at, f"应为以 / 开头的 JSON 指针，实际为 {show(pointer)}")], None
+    if schema is None:
+        return [], None
+    found = schema_at(schema, pointer)
+    if found is None:
+        return [(at, f"表单 {show(form)} 中没有字段 {show(pointer)}")], None
+    return [], found

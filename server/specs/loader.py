@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import string
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from server.specs.org_loader import load_org
 from server.specs.calendar_loader import calendar_warnings, load_calendar
 from server.specs.rules_loader import load_rules
 from server.specs.workflows_loader import load_workflows
-from server.timeutil import CST
+from server.timeutil import local_today
 from server.workflow.calendar import WorkCalendar
 from server.workflow.definition import Workflow
 
@@ -100,14 +100,14 @@ def latest_deadline(workflows: dict[str, Workflow], rules: RulesSpec | None, cal
     from server.workflow.deadlines import AmountError, resolve, shift
 
     params = rules.values if rules is not None else {}
-    start = datetime.now(CST).date()
+    start = local_today()
     latest = start
     for workflow in workflows.values():
         for timer in workflow.timers.values():
             try:
                 due = shift(start, resolve(timer.due, params, {}), timer.due.unit, calendar)
                 ends = [shift(due, resolve(s.offset, params, {}), s.offset.unit, calendar) for s in timer.steps]
-            except AmountError:  # a length taken from each record's facts: not known in advance
+            except AmountError:  # a length taken from each record's facts (not known in advance), or out of range
                 continue
             latest = max([latest, due, *ends])
     return latest

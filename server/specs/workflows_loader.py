@@ -23,7 +23,7 @@ from server.errors import ConfigError
 from server.org.kinds import KINDS
 from server.rules.conditions import condition_params, condition_problems, condition_schema_problems, substitute_params
 from server.specs.actions_check import WORKFLOW_PLACEHOLDERS, ActionContext, action_problems, template_problems
-from server.specs.fieldpaths import is_date_field, schema_at
+from server.specs.fieldpaths import find_field, is_date_field
 from server.specs.metaschema import show
 from server.specs.model import DocumentSpec, RulesSpec, canonical_digest
 from server.specs.files import error_at, load_file, read_json
@@ -34,10 +34,13 @@ from server.workflow.machine import reachable
 WORKFLOWS_DIR = "workflows"
 _TYPE_NAMES = {"string": "字符串", "integer": "整数", "number": "数字", "boolean": "布尔值"}
 NAME = r"^[a-z][a-z0-9_]{0,39}$"
+STATE = r"^[a-z][a-z0-9_]{0,31}$"  # stored in 32-character columns
 Problem = tuple[str, str]
 
 _AMOUNT = {"type": "object", "minProperties": 1, "maxProperties": 1,
-           "properties": {unit: {"type": ["integer", "object"]} for unit in UNITS}, "additionalProperties": False}
+           "properties": {unit: {"type": ["integer", "object"], "maximum": 3650} for unit in UNITS},
+           "additionalProperties": False}
+_TITLE = {"type": "string", "minLength": 1, "maxLength": 100}
 _ACTIONS = {"type": "array", "items": {"type": "object"}}
 _POINTERS = {"type": "array", "items": {"type": "string"}}
 _CONDITION = {"type": "object", "required": ["if", "explain"], "additionalProperties": False,
@@ -50,14 +53,14 @@ WORKFLOW_META = Draft202012Validator({
         "facts": {"type": "string"},
         "assignee": {"type": "string"},
         "initial": {"type": "string"},
-        "states": {"type": "object", "minProperties": 1, "propertyNames": {"pattern": NAME}, "additionalProperties": {
+        "states": {"type": "object", "minProperties": 1, "propertyNames": {"pattern": STATE}, "additionalProperties": {
             "type": "object", "required": ["title"], "additionalProperties": False,
-            "properties": {"title": {"type": "string", "minLength": 1}, "open": {"type": "boolean"},
+            "properties": {"title": _TITLE, "open": {"type": "boolean"},
                            "waits_on": {"enum": list(WAITS_ON)}, "description": {"type": "string"}}}},
         "transitions": {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": {
             "type": "object", "required": ["label", "from", "to", "roles"], "additionalProperties": False,
             "properties": {
-                "label": {"type": "string", "minLength": 1},
+                "label": _TITLE,
                 "from": {"type": ["string", "array"], "items": {"type": "string"}},
                 "to": {"type": ["string", "array"], "items": {
                     "type": "object", "required": ["state"], "additionalProperties": False,
@@ -76,7 +79,7 @@ WORKFLOW_META = Draft202012Validator({
         "timers": {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": {
             "type": "object", "required": ["title", "runs_in", "due"], "additionalProperties": False,
             "properties": {
-                "title": {"type": "string", "minLength": 1},
+                "title": _TITLE,
                 "runs_in": {"type": "array", "minItems": 1, "items": {"type": "string"}},
                 "paused_in": {"type": "array", "items": {"type": "string"}},
                 "from": {"type": "string"},
@@ -84,11 +87,11 @@ WORKFLOW_META = Draft202012Validator({
                 "write_due": {"type": "string"},
                 "steps": {"type": "array", "items": {
                     "type": "object", "required": ["id", "title"], "additionalProperties": False,
-                    "properties": {"id": {"type": "string", "pattern": NAME}, "title": {"type": "string", "minLength": 1},
+                    "properties": {"id": {"type": "string", "pattern": NAME}, "title": _TITLE,
                                    "before": _AMOUNT, "after": _AMOUNT, "at": {"const": "due"},
                                    "transition": {"type": "string"}, "actions": _ACTIONS}}},
                 "on_expiry": {"type": "object", "additionalProperties": False,
-                              "properties": {"title": {"type": "string"}, "transition": {"type": "string"},
+                              "properties": {"title": _TITLE, "transition": {"type": "string"},
                                              "actions": _ACTIONS}}}}},
     },
 })
@@ -274,14 +277,8 @@ class _WorkflowCheck:
             self.out.append(("/assignee", f"承办单位字段 {show(pointer)} 应为单位字段（带 x-ui.org）"))
 
     def _field(self, at: str, pointer: Any) -> dict[str, Any] | None:
-        if not isinstance(pointer, str) or not pointer.startswith("/"):
-            self.out.append((at, f"应为以 / 开头的 JSON 指针，实际为 {show(pointer)}"))
-            return None
-        if self.schema is None:
-            return None
-        found = schema_at(self.schema, pointer)
-        if found is None:
-            self.out.append((at, f"表单 {show(self.form)} 中没有字段 {show(pointer)}"))
+        problems, found = find_field(at, pointer, self.schema, self.form)
+        self.out += problems
         return found
 
     def _states(self, at: str, names: Any, states: Mapping[str, Any]) -> None:

@@ -13,6 +13,7 @@ from flask_login import current_user
 from server.errors import Conflict, NotAllowed, ValidationFailed
 from server.flow import dialog
 from server.flow import service as flow
+from server.flow import view as flow_view
 from server.flow.service import TransitionRefused
 from server.forms import parse_submission, render_fields
 from server.inbox import service as inbox
@@ -39,7 +40,7 @@ def _inbox_nav() -> dict[str, Any]:
 @bp.route("/records/<int:record_id>/transitions/<transition_id>", methods=["GET", "POST"])
 def transition(record_id: int, transition_id: str):  # type: ignore[no-untyped-def]
     try:
-        record, workflow, step = flow.transition_for(record_id, transition_id, current_user)
+        record, workflow, step = flow_view.transition_for(record_id, transition_id, current_user)
     except TransitionRefused as exc:
         flash(exc.refusal.message, "info")
         return redirect(url_for("records.detail", record_id=record_id))

@@ -76,7 +76,7 @@ def detail(record_id: int):  # type: ignore[no-untyped-def]
     record = service.get_record(record_id, current_user)
     form = _registry().form_version(record.form_id, record.form_version)
     body = render_readonly(build_form(form), record.data)
-    from server.flow.service import view as flow_view
+    from server.flow.view import view as flow_view
     from server.rules.service import decisions_for
     from server.web.document_views import record_documents  # documents: 生成文书 section
 

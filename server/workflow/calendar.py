@@ -16,9 +16,6 @@ per day comes, in this order, from
 ``add_working_days(start, 13)`` is a dictionary look-up, two array reads and a ``date.fromordinal``
 rather than a loop calling the package: a tick over 100,000 open matters must stay cheap. The module
 is pure (no Flask, no database, no files), so the workflow engine and its tests can use it anywhere.
-
-The module-level :func:`add_working_days` and :func:`is_working_day` are the older weekend-plus-list
-API that existing callers still use; they will go once those callers take a :class:`WorkCalendar`.
 """
 from __future__ import annotations
 
@@ -26,7 +23,7 @@ import hashlib
 import json
 from array import array
 from calendar import monthrange
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date, timedelta
 from types import MappingProxyType
@@ -241,29 +238,3 @@ def add_months(start: date, months: int) -> date:
 def add_calendar_days(start: date, days: int) -> date:
     """``start`` moved by ``days`` calendar days (自然日), holidays included; negative goes back."""
     return start + timedelta(days=days)
-
-
-# --- the older API: weekends plus explicit lists (kept until its callers move to WorkCalendar) -------
-
-
-def add_working_days(start: date, days: int, holidays: Collection[date] = (),
-                     extra_workdays: Collection[date] = ()) -> date:
-    """The date ``days`` working days after ``start`` (``start`` itself does not count).
-
-    ``extra_workdays`` are weekend days worked in lieu (调休上班), which count as working days.
-    """
-    if days < 0:
-        raise ValueError("days must not be negative")
-    current, left = start, days
-    while left:
-        current += timedelta(days=1)
-        if is_working_day(current, holidays, extra_workdays):
-            left -= 1
-    return current
-
-
-def is_working_day(day: date, holidays: Collection[date] = (), extra_workdays: Collection[date] = ()) -> bool:
-    """Monday–Friday unless listed in ``holidays``; any day listed in ``extra_workdays``."""
-    if day in extra_workdays:
-        return True
-    return day.weekday() < 5 and day not in holidays

@@ -31,11 +31,14 @@ def resolve(amount: Amount, params: Mapping[str, Any], fact: Mapping[str, Any]) 
 
 
 def shift(day: date, count: int, unit: str, calendar: WorkCalendar) -> date:
-    if unit == "working_days":
-        return calendar.add_working_days(day, count)
-    if unit == "months":
-        return add_months(day, count)
-    return add_calendar_days(day, count)
+    try:
+        if unit == "working_days":
+            return calendar.add_working_days(day, count)
+        if unit == "months":
+            return add_months(day, count)
+        return add_calendar_days(day, count)
+    except (OverflowError, ValueError) as exc:  # a parameter far too large: no such date
+        raise AmountError(f"期限无法确定：{day} 加 {count} 超出了日期范围") from exc
 
 
 def due_date(timer: Timer, base: date, params: Mapping[str, Any], fact: Mapping[str, Any],
@@ -78,15 +81,3 @@ def after_pause(timer: Timer, due: date, paused_on: date, resumed_on: date, cale
     if timer.due.unit == "working_days":
         return calendar.add_working_days(due, calendar.working_days_between(paused_on, resumed_on))
     return add_calendar_days(due, (resumed_on - paused_on).days)
-
-
-def describe_amount(amount: Amount, params: Mapping[str, Any]) -> str:
-    """"13 个工作日" for people reading a timer's definition (a fact-dependent amount stays symbolic)."""
-    from server.workflow.definition import UNITS
-
-    value = amount.value
-    if isinstance(value, dict) and "$param" in value:
-        value = params.get(value["$param"], value["$param"])
-    elif isinstance(value, dict):
-        value = "N"
-    return f"{value} {UNITS[amount.unit]}"

@@ -10,7 +10,7 @@ Draws ``--starts`` random start dates in 2024–2026 (fixed seed) and prints µs
 ``WorkCalendar.add_working_days(start, days)`` (best of ``--repeats`` passes over all starts, on a
 calendar whose year tables are already built), the one-off cost of building the tables of a fresh
 calendar, and for scale the same deadlines by a day-by-day loop over ``chinese_calendar.is_workday``
-(a sample, it is slow) and by the old weekend-only ``add_working_days``. Every method's results are
+(a sample, it is slow). Every method's results are
 compared with the day-by-day loop on the sample before anything is timed.
 """
 from __future__ import annotations
@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import chinese_calendar  # noqa: E402
 
-from server.workflow import calendar as old_api  # noqa: E402
 from server.workflow.calendar import WorkCalendar  # noqa: E402
 
 FIRST, LAST = date(2024, 1, 1), date(2026, 12, 31)
@@ -82,14 +81,12 @@ def main() -> None:
     spans = [(start, start + timedelta(days=20)) for start in starts]
     between = per_call_us(calendar.working_days_between, spans, args.repeats)
     slow = per_call_us(package_loop, calls[: len(sample)], 1)
-    old = per_call_us(old_api.add_working_days, calls, args.repeats)
 
     print(f"Python {platform.python_version()} on {platform.machine()}, "
           f"chinese_calendar {chinese_calendar.__version__}")
     print(f"{args.starts:,} random starts in {FIRST.year}–{LAST.year}, add_working_days(start, {args.days})")
     print(f"  WorkCalendar.add_working_days        {fast:8.2f} µs/call  ({fast * args.starts / 1e3:,.0f} ms per tick)")
     print(f"  WorkCalendar.working_days_between    {between:8.2f} µs/call  (start, start + 20 days)")
-    print(f"  old weekend-only add_working_days    {old:8.2f} µs/call")
     print(f"  day-by-day chinese_calendar loop     {slow:8.2f} µs/call  (sample of {len(sample):,})")
     print(f"  building 4 year tables, once         {build_ms:8.2f} ms")
 
