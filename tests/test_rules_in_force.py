@@ -64,7 +64,9 @@ def test_a_lifted_decision_withdraws_its_notice(county):
         with app.app_context():
             from server.org.service import unit_by_code
 
-            item = db.session.scalars(sa.select(InboxItem).where(InboxItem.unit_id == unit_by_code(village).id)).one()
+            item = db.session.scalars(sa.select(InboxItem).where(
+                InboxItem.source_key.startswith(f"officer_coverage:gap:unit:{village}:"))).one()
+            assert item.unit_id == unit_by_code("139901101000").id  # 河口镇 recruits for its village
             return item.status, item.decision_id
 
     status, decision_id = notice()

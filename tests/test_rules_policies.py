@@ -257,9 +257,10 @@ def test_officer_coverage_boundary_two_versus_three(county):
     with county.application.app_context():
         from server.org.service import unit_by_code
 
-        unit = unit_by_code(village)
-        note = db.session.scalars(sa.select(InboxItem).where(InboxItem.unit_id == unit.id)).one()
+        note = db.session.scalars(sa.select(InboxItem).where(
+            InboxItem.source_key.startswith(f"officer_coverage:gap:unit:{village}:"))).one()
         assert "缺 1 名" in note.message and "现有 2 名" in note.message
+        assert note.unit_id == unit_by_code("139901101000").id  # the township recruits its villages' officers
         before = db.session.scalar(sa.select(sa.func.count()).select_from(Decision))
     assert county.post("/api/v1/forms/officer_roster/records", json=_officer(village, 2)).status_code == 201
     runner.invoke(args=["rules", "tick", "--date", "2026-06-02"])

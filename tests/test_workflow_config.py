@@ -252,3 +252,12 @@ def test_malformed_workflow_is_reported_not_a_crash(tmp_path: Path, breaks) -> N
     breaks(flow)
     errors = _errors(_minimal(tmp_path, GOOD_FACTS, flow))
     assert errors and {e.file for e in errors} == {"workflows/flow.json"}
+
+
+def test_amounts_and_state_ids_are_bounded(tmp_path: Path) -> None:
+    """A deadline of 100,000 months cannot be a date; a state id longer than its column cannot be stored."""
+    flow = _flow(timers={"t": {"title": "期限", "runs_in": ["open"], "due": {"months": 100000}}})
+    flow["states"]["a" * 33] = {"title": "太长", "open": False}
+    errors = [(e.pointer, e.message) for e in _errors(_minimal(tmp_path, GOOD_FACTS, flow))]
+    assert ("/timers/t/due/months", "应不大于 3650，实际为 100000") in errors
+    assert ("/states", f'应匹配 ^[a-z][a-z0-9_]{{0,31}}$，实际为 "{"a" * 33}"') in errors

@@ -147,13 +147,14 @@ def record_fact(rules: RulesSpec, facts_id: str, record: Record, ctx: FactContex
 
 def unit_facts(rules: RulesSpec, spec: FactsSpec, ctx: FactContext) -> Iterator[tuple[OrgUnit, dict[str, Any]]]:
     """One normalised fact per active org unit of the kinds the declaration is about."""
+    codes = dict(db.session.execute(select(OrgUnit.id, OrgUnit.code)).all())
     townships = {u.id: u.code for u in db.session.scalars(select(OrgUnit).where(OrgUnit.kind.in_(("township", "subdistrict"))))}
     units = db.session.scalars(select(OrgUnit).where(OrgUnit.is_active.is_(True), OrgUnit.kind.in_(list(spec.unit_kinds)))
                                .order_by(OrgUnit.id))
     for unit in list(units):
         township = townships.get(unit.parent_id or -1) or townships.get(unit.serves_id or -1)
         subject = Subject(data={}, unit=unit, properties={"code": unit.code, "name": unit.name, "kind": unit.kind,
-                                                          "township": township})
+                                                          "township": township, "parent": codes.get(unit.parent_id)})
         yield unit, normalise_fact(spec.schema, build_fact(spec, subject, ctx, lookup))
 
 

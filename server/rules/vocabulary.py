@@ -50,7 +50,7 @@ RECORD_PROPERTIES = {
     "created_date": "string", "due_date": "string", "state_date": "string",
 }
 #: Properties of the org unit a unit fact is about (``{"unit": "<name>"}``).
-UNIT_PROPERTIES = {"code": "string", "name": "string", "kind": "string", "township": "string"}
+UNIT_PROPERTIES = {"code": "string", "name": "string", "kind": "string", "township": "string", "parent": "string"}
 #: What ``{"today": "<name>"}`` gives.
 TODAY_PROPERTIES = {"date": "string", "year": "integer", "month": "integer", "day_of_month": "integer",
                     "previous_month": "string"}
