@@ -222,3 +222,28 @@ def test_an_approved_extension_stays_when_the_timer_counts_from_a_date_field(cli
                                       headers={"If-Match": str(extended["version"])})
     assert saved.status_code == 200, saved.get_json()
     assert saved.get_json()["data"]["listing"]["rectification_deadline"] == "2026-12-31"
+
+
+def test_records_saved_before_the_form_opted_in_are_taken_in(clients):
+    from server.records.models import Record
+
+    with at("2026-11-02"):
+        rid = register(clients["chengguan"])["id"]
+
+    def before_the_workflow() -> None:  # as a record saved before x-form.workflow was added
+        record = db.session.get(Record, rid)
+        record.workflow_id, record.workflow_version, record.state, record.waiting_unit_id = None, None, "active", None
+        db.session.commit()
+
+    clients.run(before_the_workflow)
+    assert "workflow" not in get(clients["county"], rid)
+    runner = clients.app.test_cli_runner()
+    listed = runner.invoke(args=["workflows", "migrate", "visit_intake", "--dry-run"])
+    assert listed.exit_code == 2 and "状态 active" in listed.output
+    taken = runner.invoke(args=["workflows", "migrate", "visit_intake", "--map", "active=registered"])
+    assert taken.exit_code == 0 and "已迁移 1 条" in taken.output, taken.output
+    record = get(clients["chengguan"], rid)
+    assert (record["state"], record["workflow"]["version"]) == ("registered", 1)
+    assert [t["id"] for t in record["transitions"]] == ["answer", "route", "reject"]
+    timeline = clients["county"].get(f"/api/v1/records/{rid}/timeline").get_json()
+    assert timeline[-1]["label"] == "纳入流程"
