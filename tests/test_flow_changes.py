@@ -247,3 +247,31 @@ def test_records_saved_before_the_form_opted_in_are_taken_in(clients):
     assert [t["id"] for t in record["transitions"]] == ["answer", "route", "reject"]
     timeline = clients["county"].get(f"/api/v1/records/{rid}/timeline").get_json()
     assert timeline[-1]["label"] == "纳入流程"
+
+
+def test_a_transition_issues_its_document_and_writes_the_number_back(clients, config_copy):
+    """挂牌督办 issues the 挂牌督办通知书 as the person who lists the area; its 发文字号 goes into the record
+    (nobody types a 文号 before the document exists)."""
+    _listing_procedure(config_copy, township_months=3)
+
+    def issue_on_listing(doc: dict) -> None:
+        doc["transitions"]["list"]["actions"] = [
+            {"do": "issue_document", "doc_id": "listing_notice", "number_to": "/listing/notice_number"}]
+
+    def number_not_typed(doc: dict) -> None:
+        doc["properties"]["listing"]["then"]["required"].remove("notice_number")
+
+    _edit(config_copy / "workflows" / "key_area_listing.json", issue_on_listing)
+    _edit(config_copy / "forms" / "key_area.json", number_not_typed)
+    _reload(clients)
+    area = dict(AREA, problems={"categories": ["porn_gambling_drugs"], "description": "砖厂夜间聚赌"})
+    listing = {"listing": {k: v for k, v in LISTING["listing"].items() if k != "notice_number"}}
+    with at("2026-05-10"):
+        record = register(clients["county"], "key_area", area)
+        listed = go(clients["county"], record["id"], "list", listing)
+    assert "warnings" not in listed, listed.get("warnings")
+    from server.documents.models import IssuedDocument
+
+    issued = clients.run(lambda: [(d.number, d.doc_id, d.record_id) for d in db.session.scalars(sa.select(IssuedDocument))])
+    assert len(issued) == 1 and issued[0][1:] == ("listing_notice", record["id"])
+    assert get(clients["county"], record["id"])["data"]["listing"]["notice_number"] == issued[0][0]
