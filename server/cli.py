@@ -7,6 +7,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from server.cli_common import echo_decision_counts, load_draft
 from server.errors import ConfigInvalid
 
 config_cli = AppGroup("config", help="检查与发布配置（config/）")
@@ -22,7 +23,6 @@ rules_cli = AppGroup("rules", help="规则（政策）")
 @click.option("--verbose", is_flag=True, help="逐项列出决定")
 def rules_tick(on: str | None, verbose: bool) -> None:
     """Run the daily rulesets (deadlines, vetoes ...) over all records; run once a day from cron."""
-    from collections import Counter
     from datetime import date
 
     from server.rules.service import run_daily
@@ -31,8 +31,7 @@ def rules_tick(on: str | None, verbose: bool) -> None:
     decisions = run_daily(date.fromisoformat(on) if on else None)
     for decision in decisions if verbose else []:
         click.echo(f"{decision.ruleset}.{decision.rule}：{decision.explanation}")
-    for (ruleset, rule), count in sorted(Counter((d.ruleset, d.rule) for d in decisions).items()):
-        click.echo(f"{ruleset}.{rule}：{count} 项")
+    echo_decision_counts(decisions)
     click.echo(f"共作出 {len(decisions)} 项决定")
 
 
@@ -44,20 +43,12 @@ def rules_simulate(config_dir: str, on: str | None) -> None:
     """Evaluate a draft configuration against the existing records and units (daily rulesets included);
     print the decisions that would change."""
     from datetime import date
-    from pathlib import Path
 
     from server.rules.service import compare_draft
-    from server.specs import load_config
 
-    try:
-        draft = load_config(Path(config_dir)).rules
-    except ConfigInvalid as exc:
-        for error in exc.errors:
-            click.echo(str(error), err=True)
-        sys.exit(1)
+    draft = load_draft(config_dir).rules
     if draft is None:
         raise click.ClickException("草稿配置中没有 rules/ 目录")
-    current_app.extensions["registry"].adopt_published()
     changes = compare_draft(draft, date.fromisoformat(on) if on else None)
     for change in changes:
         before = "、".join(change.before) or "（无）"

@@ -4,13 +4,12 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from server.errors import ConfigInvalid
+from server.cli_common import echo_decision_counts, load_draft
 
 workflows_cli = AppGroup("workflows", help="流程（办理程序）")
 
@@ -43,8 +42,7 @@ def tick_command(on: str | None, daily: bool | None, verbose: bool) -> None:
     click.echo(f"触发计时步骤 {len(report.fired)} 项" + (f"，失败 {sum(1 for f in report.fired if f.error)} 项"
                                                       if any(f.error for f in report.fired) else ""))
     if report.daily_ran:
-        for (ruleset, rule), count in sorted(Counter((d.ruleset, d.rule) for d in report.decisions).items()):
-            click.echo(f"{ruleset}.{rule}：{count} 项")
+        echo_decision_counts(report.decisions)
         click.echo(f"每日规则作出 {len(report.decisions)} 项决定")
 
 
@@ -56,16 +54,8 @@ def workflows_simulate(config_dir: str, on: str | None) -> None:
     """What a draft would change for the open matters: due dates, escalation steps by --date, states,
     and the decisions of every ruleset (daily ones included) on that date. Nothing is stored."""
     from server.flow.simulate import simulate_draft
-    from server.specs import load_config
 
-    try:
-        draft = load_config(Path(config_dir))
-    except ConfigInvalid as exc:
-        for error in exc.errors:
-            click.echo(str(error), err=True)
-        sys.exit(1)
-    current_app.extensions["registry"].adopt_published()
-    lines = simulate_draft(draft, _date(on))
+    lines = simulate_draft(load_draft(config_dir), _date(on))
     for line in lines:
         click.echo(line)
     click.echo(f"共 {len(lines)} 处会改变")

@@ -18,7 +18,7 @@ from server.db import write_transaction
 from server.errors import FieldError, NotFound, ValidationFailed
 from server.extensions import db
 from server.inbox.models import InboxItem
-from server.timeutil import utcnow
+from server.timeutil import local_today, utcnow
 
 
 def upsert(source_key: str, *, kind: str, unit_id: int, title: str, message: str = "", record_id: int | None = None,
@@ -68,7 +68,7 @@ def _mine(user: User):  # type: ignore[no-untyped-def]
 
 def items_for(user: User, status: str = "open", today: date | None = None, limit: int = 500) -> list[InboxItem]:
     """The user's unit's items: overdue first, then by due date (undated last), newest first within."""
-    today = today or date.today()
+    today = today or local_today()
     overdue = case((InboxItem.due_date < today, 0), else_=1)
     undated = case((InboxItem.due_date.is_(None), 1), else_=0)
     stmt = (select(InboxItem).where(_mine(user), InboxItem.status == status)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.forms.pointers import get_path
 from server.org.models import OrgUnit
-from server.org.service import unit_by_code
+from server.org.service import unit_by_code, unit_by_id
 from server.records.models import Record
 from server.rules.facts import FactContext, Subject, as_date
 
@@ -56,7 +56,7 @@ def _area(inputs: Mapping[str, Any], subject: Subject, ctx: FactContext) -> Mapp
             unit = unit_by_code(code[:9] + "000")
     unit = unit or subject.unit
     if unit is not None and unit.kind in ("village", "community") and unit.parent_id:
-        unit = db.session.get(OrgUnit, unit.parent_id)
+        unit = unit_by_id(unit.parent_id)
     if unit is None:
         return {}
     serving = list(db.session.scalars(select(OrgUnit).where(OrgUnit.serves_id == unit.id, OrgUnit.is_active.is_(True))))
