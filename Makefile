@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app server
-# Debian packages: CJK fonts for documents, fast font subsetting, PDF → PNG, the browser for e2e tests.
-SYSTEM_PACKAGES := fonts-noto-cjk fonts-arphic-gkai00mp libharfbuzz-subset0 poppler-utils chromium
+# Debian packages: CJK fonts for documents, fast font subsetting, PDF → PNG, the browser for e2e tests,
+# pg_dump/pg_restore for `flask backup`/`restore` on PostgreSQL (Debian 12's PostgreSQL is 15).
+SYSTEM_PACKAGES := fonts-noto-cjk fonts-arphic-gkai00mp libharfbuzz-subset0 poppler-utils chromium postgresql-client-15
 
 .PHONY: run test setup system-deps fonts db check bench
 

@@ -1,7 +1,7 @@
 """The key-area rectification server (社会治安重点地区排查整治): app factory.
 
 create_app: settings → configuration specs (refuse to serve invalid configuration) → extensions →
-blueprints → CLI.
+blueprints → CLI → what every request passes through (``server.http``: errors, input checks, caching).
 """
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from server.errors import ConfigInvalid
+from server.http import init_http
+from server.ids import MAX_ID
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,11 +36,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         WTF_CSRF_TIME_LIMIT=None,
         JSON_SORT_KEYS=False,
-        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # any JSON or form post (a full ledger form is ~0.6 MB); sheets: admin/units.py
         SERVER_SETTINGS=settings,
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
     if settings.database_url.startswith("sqlite:///"):
         settings.instance_dir.mkdir(parents=True, exist_ok=True)
     app.url_map.converters["int"] = DatabaseId  # before any route is added
@@ -46,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _subscribe()
     _register_blueprints(app)
+    init_http(app)  # after the blueprints: its input checks run after the login guard
     return app
 
 
@@ -53,19 +54,28 @@ def _subscribe() -> None:
     """Wire the seam: records publish; workflows (in the save's transaction) and rules (after the
     commit) subscribe. Idempotent per process."""
     from server.flow.service import subscribe_events as flow_events
+    from server.records.service import subscribe_events as records_events
     from server.rules.service import subscribe_events as rules_events
 
     flow_events()
     rules_events()
+    records_events()
 
 
 class DatabaseId(IntegerConverter):
-    """``<int:…>`` in every route: at most a 64-bit database id, so a longer number is a 404, not an
-    overflow error from the database driver."""
+    """``<int:…>`` in every route: ASCII digits naming a 64-bit database id.
 
-    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
-        kwargs.setdefault("max", 2**63 - 1)
-        super().__init__(map, *args, **kwargs)
+    A number past 2**63 - 1 names no row; it reaches the view as 0 (no row's id either), so the route
+    answers its own 404 for every method and the database never sees an out-of-range value. Refusing
+    it here instead would make Werkzeug answer 405 wherever a sibling rule takes another method
+    (``PUT /api/v1/records/<id>`` beside ``GET``), and ``int()`` of thousands of digits raises.
+    """
+
+    regex = r"[0-9]+"  # not ``\d``: "٣" is a digit to Python, not in a URL
+
+    def to_python(self, value: str) -> int:
+        number = int(value) if len(value) <= len(str(MAX_ID)) else 0
+        return number if number <= MAX_ID else 0
 
 
 def _init_config(app: Flask, settings: Settings) -> None:

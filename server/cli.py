@@ -172,9 +172,10 @@ def org_export(out: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from server.backup.cli import backup_command, restore_command
     from server.documents.cli import documents_cli
     from server.flow.cli import tick_command, workflows_cli
 
     for group in (config_cli, user_cli, token_cli, demo_cli, org_cli, rules_cli, documents_cli, workflows_cli,
-                  tick_command):
+                  tick_command, backup_command, restore_command):
         app.cli.add_command(group)

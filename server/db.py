@@ -10,13 +10,18 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import JSON, event
+from sqlalchemy import JSON, BigInteger, Integer, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 
 from server.extensions import db
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+# Every id (primary key, foreign key, or a column naming a row) is 64-bit: routes accept ids up to
+# 2**63 - 1 (``server.DatabaseId``), and a 32-bit column makes PostgreSQL refuse the bound value
+# instead of finding nothing. SQLite autoincrements only an ``INTEGER PRIMARY KEY`` (already 64-bit).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 _IMMEDIATE = "sqlite_begin_immediate"
 

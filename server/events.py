@@ -11,6 +11,8 @@ The records service publishes; rules and workflows subscribe when the app is bui
   exception aborts the save.
 * ``RECORD_SAVED`` and ``RECORD_TRANSITIONED`` run *after* the commit (policy: rulesets evaluate the
   saved data). A subscriber's failure is logged and never undoes the person's save.
+* ``FORMS_PUBLISHED`` runs after a configuration publish committed and was adopted: the records
+  service redoes the search texts of forms whose protections (``x-confidential``) changed.
 
 Subscriptions are per process and idempotent (the same function subscribed twice runs once), so
 building several apps in one process (tests) does not multiply them.
@@ -26,8 +28,9 @@ RECORD_PREPARING = "record.preparing"  # in the transaction, before data is stor
 RECORD_SAVING = "record.saving"        # in the transaction: record=, user=, created=, previous= (old data or None)
 RECORD_SAVED = "record.saved"          # after commit: record=, user=, created=
 RECORD_TRANSITIONED = "record.transitioned"  # after commit: record=, user=, transition=, from_state=, to_state=
+FORMS_PUBLISHED = "forms.published"          # after a publish committed: form_ids= (forms given a new version)
 
-_AFTER_COMMIT = frozenset({RECORD_SAVED, RECORD_TRANSITIONED})
+_AFTER_COMMIT = frozenset({RECORD_SAVED, RECORD_TRANSITIONED, FORMS_PUBLISHED})
 _subscribers: dict[str, list[Callable[..., Any]]] = {}
 
 

@@ -1,5 +1,5 @@
 """Imports every model so that SQLAlchemy's metadata (and Alembic) knows all tables."""
-from server.auth.models import ApiToken, User
+from server.auth.models import ApiToken, User, UserSession
 from server.documents.models import DocumentCounter, DocumentTemplateVersion, IssuedDocument
 from server.flow.models import RecordTimer, TickRun, TimerStep, WorkflowVersion
 from server.inbox.models import InboxItem
@@ -8,7 +8,7 @@ from server.records.models import AuditEntry, NumberCounter, Record, RecordRoute
 from server.rules.models import Accountability, AwardIneligibility, Decision, Veto
 from server.specs.models import ConfigState, FormVersion
 
-__all__ = ["ApiToken", "User", "OrgUnit", "AuditEntry", "NumberCounter", "Record", "RecordRoute", "RecordTransition",
+__all__ = ["ApiToken", "User", "UserSession", "OrgUnit", "AuditEntry", "NumberCounter", "Record", "RecordRoute", "RecordTransition",
            "ConfigState", "FormVersion", "DocumentCounter", "DocumentTemplateVersion", "IssuedDocument",
            "Accountability", "AwardIneligibility", "Decision", "Veto", "InboxItem", "RecordTimer", "TickRun", "TimerStep",
            "WorkflowVersion"]

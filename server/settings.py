@@ -33,6 +33,8 @@ class Settings:
     session_cookie_secure: bool = False
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    session_idle_minutes: int = 30  # a browser session ends after this long without a request
+    session_max_hours: int = 12  # and this long after login, however busy
     fonts_dir: Path = PROJECT_ROOT / "instance" / "fonts"  # a county's licensed fonts (仿宋_GB2312 …)
     document_workers: int = 1  # render processes per server process
     document_time_limit: float = 20.0  # seconds one document request may spend rendering (below gunicorn's timeout)
@@ -55,6 +57,8 @@ class Settings:
             session_cookie_secure=_bool(os.environ.get("SESSION_COOKIE_SECURE")),
             login_max_failures=int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
             login_lock_minutes=int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
+            session_idle_minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
+            session_max_hours=int(os.environ.get("SESSION_MAX_HOURS", "12")),
             fonts_dir=Path(os.environ.get("FONTS_DIR", instance_dir / "fonts")),
             document_workers=int(os.environ.get("DOCUMENT_WORKERS", "1")),
             document_time_limit=float(os.environ.get("DOCUMENT_TIME_LIMIT", "20")),

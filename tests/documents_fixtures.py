@@ -148,11 +148,11 @@ def doc_app(make_app, tmp_path):  # type: ignore[no-untyped-def]
 
 def user_client(app, username: str):  # type: ignore[no-untyped-def]
     """A browser session logged in as ``username``."""
-    from tests.conftest import user_named
+    from tests.conftest import login_session, user_named
 
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = user_named(username).get_id()
+        session["_user_id"] = login_session(user_named(username))
         session["_fresh"] = True
     return client
 

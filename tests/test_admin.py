@@ -20,7 +20,7 @@ from server.org.service import unit_by_code
 from server.records.models import AuditEntry, Record
 from server.settings import PROJECT_ROOT
 from server.timeutil import CST, as_aware, utcnow
-from tests.conftest import PASSWORD, USERS, user_named
+from tests.conftest import PASSWORD, USERS, login_session, user_named
 
 PAGES = ["/admin/", "/admin/users/", "/admin/users/new/", "/admin/tokens/", "/admin/units/", "/admin/org-import/",
          "/admin/audit/", "/admin/records/"]
@@ -30,7 +30,7 @@ OTHER_ROLES = sorted({name for name, role, _org, _label in USERS if role != "cou
 def logged_in(app, username: str):  # type: ignore[no-untyped-def]
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = user_named(username).get_id()
+        session["_user_id"] = login_session(user_named(username))
         session["_fresh"] = True
     return client
 

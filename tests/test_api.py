@@ -79,19 +79,6 @@ def test_paging(api):
     assert page["total"] == 5 and [i["data"]["people"] for i in page["items"]] == [3, 4]
 
 
-def test_openapi_describes_every_api_route(app, api):
-    doc = api.get("/api/v1/openapi.json").get_json()
-    assert doc["openapi"] == "3.1.0"
-    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1/"):
-            continue
-        path = rule.rule[len("/api/v1"):].replace("<int:", "<").replace("<", "{").replace(">", "}")
-        for method in rule.methods - {"HEAD", "OPTIONS"}:
-            assert (path, method.lower()) in documented, (path, method)
-    assert "form_incident" in doc["components"]["schemas"]
-
-
 def test_disabled_user_token_stops_working(app, api, user):
     from server.extensions import db
 

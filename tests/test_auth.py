@@ -11,7 +11,7 @@ from server.auth.passwords import password_problems
 from server.auth.service import UserError, create_token, create_user, revoke_tokens
 from server.extensions import db
 from server.records.models import AuditEntry
-from tests.conftest import PASSWORD, user_named
+from tests.conftest import PASSWORD, login_session, user_named
 
 
 def _login(client, username, password):  # type: ignore[no-untyped-def]
@@ -57,8 +57,8 @@ def test_lock_threshold_is_a_setting(make_app):
 @pytest.mark.parametrize("password, problem", [
     ("short1", "密码至少 8 位"),
     ("onlyletters", "密码须同时包含字母和数字"),
-    ("12345678", "密码过于常见，请换一个"),
-    ("wang2026x", "密码不能包含用户名"),
+    ("12345678", "密码太容易被猜到：“12345678”是常见密码"),
+    ("wang2026x", "密码不能包含用户名或姓名"),
 ])
 def test_password_rules(password, problem):
     assert problem in password_problems(password, "wang")
@@ -145,5 +145,5 @@ def test_admin_link_only_for_county_admin(app, client):
     assert "管理后台" not in client.get("/").get_data(as_text=True)
     admin = app.test_client()
     with admin.session_transaction() as session:
-        session["_user_id"] = user_named("admin").get_id()
+        session["_user_id"] = login_session(user_named("admin"))
     assert "管理后台" in admin.get("/").get_data(as_text=True)

@@ -90,9 +90,9 @@ def env(make_app):  # type: ignore[no-untyped-def]
 
     app = make_app(config_dir=PROJECT_ROOT / "config")
     with app.app_context():
-        county = create_user("county", "password-1", role="county_staff", org_code=COUNTY)
-        township = create_user("hekou", "password-1", role="township_staff", org_code=HEKOU)
-        chengguan = create_user("chengguan", "password-1", role="township_staff", org_code=CHENGGUAN)
+        county = create_user("county", "Jiangbei-qiao-88", role="county_staff", org_code=COUNTY)
+        township = create_user("hekou", "Jiangbei-qiao-88", role="township_staff", org_code=HEKOU)
+        chengguan = create_user("chengguan", "Jiangbei-qiao-88", role="township_staff", org_code=CHENGGUAN)
         yield {"app": app, "county": county, "township": township, "chengguan": chengguan}
 
 
@@ -173,8 +173,8 @@ def test_policy_numbers_in_the_wording_come_from_parameters(make_app, tmp_path):
     shutil.copytree(PROJECT_ROOT / "config", config)
     app = make_app(config_dir=config)
     with app.app_context():
-        county = create_user("county", "password-1", role="county_staff", org_code=COUNTY)
-        township = create_user("hekou", "password-1", role="township_staff", org_code=HEKOU)
+        county = create_user("county", "Jiangbei-qiao-88", role="county_staff", org_code=COUNTY)
+        township = create_user("hekou", "Jiangbei-qiao-88", role="township_staff", org_code=HEKOU)
         record = key_area(township)
         before = pdfcheck.Pdf(preview("listing_notice", county, record_id=record.id)).text()
         assert "90%以上" in before and "10个工作日内将整治方案" in before
@@ -370,8 +370,8 @@ def test_who_may_issue(env):  # type: ignore[no-untyped-def]
     from server.documents.service import issue, prepare
 
     record = key_area(env["township"])
-    police = create_user("police", "password-1", role="department_staff", org_code="GA-PCS04")
-    leader = create_user("leader", "password-1", role="leader", org_code=COUNTY)
+    police = create_user("police", "Jiangbei-qiao-88", role="department_staff", org_code="GA-PCS04")
+    leader = create_user("leader", "Jiangbei-qiao-88", role="leader", org_code=COUNTY)
     for doc_id in ("listing_notice", "delisting_notice", "veto_decision"):
         with pytest.raises(NotAllowed):
             issue(doc_id, env["township"], record_id=record.id)  # county-level decisions

@@ -66,7 +66,7 @@ def clients(make_app, config_copy):  # type: ignore[no-untyped-def]
 
         tokens = {}
         for name, role, org in USERS:
-            create_user(name, "password-1", role=role, org_code=org, display_name=name)
+            create_user(name, "Jiangbei-qiao-88", role=role, org_code=org, display_name=name)
             tokens[name] = create_token(name)
     for name, token in tokens.items():
         client = app.test_client()

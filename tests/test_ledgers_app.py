@@ -29,8 +29,9 @@ def test_every_ledger_page_renders_in_the_app(make_app):
     app = make_app(config_dir=PROJECT_ROOT / "config")
     with app.app_context():
         from server.auth.service import create_user
+        from tests.conftest import PASSWORD, login_session
 
-        session_id = create_user("clerk", "password-1", role="county_staff", org_code="139901000000").get_id()
+        session_id = login_session(create_user("clerk", PASSWORD, role="county_staff", org_code="139901000000"))
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = session_id

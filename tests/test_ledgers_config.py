@@ -250,6 +250,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "satisfaction": "basically_satisfied",
         "opinions": "希望巡逻能长期坚持。",
         "reassign": False,
+        "confidential": False,
     },
     "officer_report": {
         "officer": "XXY-130121101000-2026-0007",

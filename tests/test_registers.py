@@ -20,7 +20,7 @@ from server.records.service import create_record
 from server.rules import registers
 from server.rules.models import Accountability, AwardIneligibility, Decision, Veto
 from server.rules.registers import VETOES, Filters
-from tests.conftest import user_named
+from tests.conftest import login_session, user_named
 
 GOOD = {"reported_on": "2026-05-01", "source": "visit", "summary": "夜市噪音扰民", "people": 3,
         "visitor": {"name": "王五"}, "steps": [{"what": "约谈摊主", "due": "2026-05-10"}]}
@@ -74,7 +74,7 @@ def _ids(rows: list[registers.RegisterRow]) -> list[int]:
 def _client(app, username: str):  # type: ignore[no-untyped-def]
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = user_named(username).get_id()
+        session["_user_id"] = login_session(user_named(username))
         session["_fresh"] = True
     return client
 

@@ -45,7 +45,7 @@ def county(make_app, config_copy):  # type: ignore[no-untyped-def]
     with app.app_context():
         from server.auth.service import create_token, create_user
 
-        create_user("county", "password-1", role="county_staff", org_code="139901000000")
+        create_user("county", "Jiangbei-qiao-88", role="county_staff", org_code="139901000000")
         token = create_token("county")
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
@@ -277,7 +277,7 @@ def test_monthly_report_chased_after_the_due_day(county):
         from server.auth.service import create_token, create_user
         from server.org.service import unit_by_code
 
-        create_user("gaj", "password-1", role="department_staff", org_code="GA")
+        create_user("gaj", "Jiangbei-qiao-88", role="department_staff", org_code="GA")
         police_token = create_token("gaj")
         bureau = unit_by_code("GA")
 

@@ -15,7 +15,7 @@ from server.auth.service import create_token
 from server.extensions import db
 from server.org.service import unit_by_code
 from server.records import service
-from tests.conftest import user_named
+from tests.conftest import login_session, user_named
 
 BASE = {"reported_on": "2026-05-01", "source": "visit", "visitor": {"name": "王五"}}
 
@@ -60,7 +60,7 @@ def records(app):  # type: ignore[no-untyped-def]
 def _web(app, username):  # type: ignore[no-untyped-def]
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = user_named(username).get_id()
+        session["_user_id"] = login_session(user_named(username))
     return client
 
 
@@ -200,7 +200,7 @@ def test_correcting_a_routing_field_withdraws_the_record(app, records):
 def test_officer_may_refer_to_records_of_their_own_village(app, records):
     from server.auth.service import create_user
 
-    create_user("villager", "password-1", role="township_staff", org_code="999901001201")
+    create_user("villager", "Jiangbei-qiao-88", role="township_staff", org_code="999901001201")
     roster_like = service.create_record("incident", dict(BASE, summary="村里的记录"), user_named("villager"))
     officer = _api(app, "officer")
     ok = officer.post("/api/v1/forms/incident/records", json=dict(BASE, summary="x"))

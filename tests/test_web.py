@@ -27,7 +27,7 @@ def test_login_required_and_login_flow(anon, app):
     wrong = anon.post("/login", data={"csrf_token": token, "username": "clerk", "password": "bad"})
     assert wrong.status_code == 401 and "用户名或密码错误" in wrong.get_data(as_text=True)
     assert 'value="clerk"' in wrong.get_data(as_text=True)
-    ok = anon.post("/login?next=/forms/incident/", data={"csrf_token": token, "username": "clerk", "password": "password-1"})
+    ok = anon.post("/login?next=/forms/incident/", data={"csrf_token": token, "username": "clerk", "password": "Jiangbei-qiao-88"})
     assert ok.status_code == 302 and ok.headers["Location"].endswith("/forms/incident/")
     assert anon.get("/forms/incident/").status_code == 200
 
@@ -35,7 +35,7 @@ def test_login_required_and_login_flow(anon, app):
 def test_login_does_not_redirect_off_site(anon):
     page = anon.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = anon.post("/login?next=//evil.example/x", data={"csrf_token": token, "username": "clerk", "password": "password-1"})
+    response = anon.post("/login?next=//evil.example/x", data={"csrf_token": token, "username": "clerk", "password": "Jiangbei-qiao-88"})
     assert response.headers["Location"] == "/"
 
 
@@ -285,5 +285,5 @@ def test_login_refuses_backslash_redirects(anon):
     page = anon.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     response = anon.post("/login?next=/\\evil.example", data={"csrf_token": token, "username": "clerk",
-                                                              "password": "password-1"})
+                                                              "password": "Jiangbei-qiao-88"})
     assert response.headers["Location"] == "/"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from server.admin.filters import CstDateBetween, UsernameEqual, UsernameLike
 from server.admin.lookups import form_title, remember_users, user_label
 from server.extensions import db
 from server.records.models import AuditEntry
+from server.records.service import audit_entry_as_read
 
 ACTION_TITLES = {
     "login": "登录", "login_failed": "登录失败", "login_locked": "登录被锁定",
@@ -42,7 +44,15 @@ def _fmt_object(_view: Any, _context: Any, model: AuditEntry, _name: str) -> str
 
 
 def _fmt_diff(_view: Any, _context: Any, model: AuditEntry, _name: str) -> Markup | str:
-    return pretty_json(model.diff) if model.diff else ""
+    """The diff as the administrator may read it: values a form protects (要求保密) are masked."""
+    seen = audit_entry_as_read(model, current_user)
+    diff = seen.diff if seen is not None else model.diff
+    return pretty_json(diff) if diff else ""
+
+
+def _fmt_detail(_view: Any, _context: Any, model: AuditEntry, _name: str) -> str:
+    seen = audit_entry_as_read(model, current_user)
+    return seen.detail if seen is not None else model.detail
 
 
 class AuditLogView(ReadOnlyModelView):
@@ -63,6 +73,7 @@ class AuditLogView(ReadOnlyModelView):
         "object_type": _fmt_object,
         "form_id": lambda _v, _c, m, _n: form_title(m.form_id),
         "diff": _fmt_diff,
+        "detail": _fmt_detail,
     }
     column_filters = (
         FilterEqual(AuditEntry.action, "操作", options=LazyOptions(_action_options)),

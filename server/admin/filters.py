@@ -1,14 +1,15 @@
-"""List filters that flask-admin does not have: China-time date ranges and filters by username."""
+"""List filters that flask-admin does not have: China-time date ranges, filters by username, ids."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, IntEqualFilter
 from flask_admin.model.filters import BaseDateBetweenFilter
 from sqlalchemy import select
 
 from server.auth.models import User
+from server.ids import parse_id
 from server.timeutil import CST
 
 
@@ -30,6 +31,17 @@ class CstDateBetween(BaseSQLAFilter, BaseDateBetweenFilter):
 
     def operation(self) -> str:
         return "介于"
+
+
+class IdEqualFilter(IntEqualFilter):
+    """Equal to an id. A value naming no possible id (``²``, 10**30) is dropped like any value
+    flask-admin cannot read, instead of reaching PostgreSQL, which refuses it (a 500)."""
+
+    def clean(self, value: str) -> int:
+        ident = parse_id(value)
+        if ident is None:
+            raise ValueError(value)
+        return ident
 
 
 class UsernameEqual(BaseSQLAFilter):

@@ -16,6 +16,7 @@ from server.admin.filters import CstDateBetween, UsernameEqual, UsernameLike
 from server.audit import log_event
 from server.auth.models import ApiToken
 from server.extensions import db
+from server.ids import parse_id
 from server.timeutil import as_aware, utcnow
 
 STATES = [("valid", "有效"), ("revoked", "已吊销"), ("expired", "已过期")]
@@ -78,7 +79,7 @@ class TokenView(ReadOnlyModelView):
 
     @action("revoke", "吊销", "确定吊销所选令牌？吊销后不能恢复。")
     def action_revoke(self, ids: list[str]) -> None:
-        numbers = [int(i) for i in ids if str(i).isdigit()]
+        numbers = [n for n in map(parse_id, ids) if n is not None]
         revoked = 0
         now = utcnow()
         for token in db.session.scalars(select(ApiToken).where(ApiToken.id.in_(numbers),

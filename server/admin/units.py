@@ -18,11 +18,26 @@ from server.admin.lookups import kind_title, post_titles, remember_units, unit_l
 from server.audit import log_event
 from server.errors import ConfigInvalid
 from server.extensions import db
+from server.ids import parse_id
 from server.org.kinds import KINDS
 from server.org.models import OrgUnit
 from server.timeutil import local, utcnow
 
 KIND_CHOICES = [(kind.id, kind.title) for kind in KINDS.values()]
+#: A sheet of the org tree may be far larger than any other post (the app's cap is 2 MB): a county's
+#: 1,500 units are ~100 KB as .xlsx, a prefecture's ten times that; 20 MB leaves room for formatting.
+SHEET_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+SHEET_UPLOAD_ENDPOINT = "admin_org_import.index"
+
+
+def allow_sheet_uploads(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """Raise the request size cap for the sheet import only.
+
+    Registered as a URL value preprocessor because those run before every ``before_request``
+    function, and CSRFProtect's reads (and so size-checks) the posted form there: a limit set in
+    the view itself would come too late."""
+    if endpoint == SHEET_UPLOAD_ENDPOINT:
+        request.max_content_length = SHEET_UPLOAD_MAX_BYTES
 
 
 def _fmt_ref(attribute: str):  # type: ignore[no-untyped-def]
@@ -53,7 +68,8 @@ class SubtreeFilter(BaseSQLAFilter):
         super().__init__(OrgUnit.path, "上级单位", options=LazyOptions(_branch_options))
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
-        unit = db.session.get(OrgUnit, int(value)) if str(value).isdigit() else None
+        unit_id = parse_id(value)
+        unit = db.session.get(OrgUnit, unit_id) if unit_id is not None else None
         if unit is None or not unit.path:
             return query.filter(OrgUnit.id == -1)
         return query.filter(OrgUnit.path.startswith(unit.path, autoescape=True))

@@ -1,7 +1,8 @@
 """用户: list, create (through the auth service, so the password rules apply), edit, disable/enable,
 password reset, API tokens. Every change is audited with the administrator as the user and the
 username as the subject; passwords and tokens never reach the log. Users are never deleted:
-records and the audit log point at them.
+records and the audit log point at them. Disabling and a password reset end the user's sessions, and
+a reset revokes their API tokens too (the service does it, see ``server.auth.service``).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flask import flash, make_response, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.fields import QuerySelectField
-from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, IntEqualFilter
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual
 from flask_admin.form import BaseForm
 from flask_admin.helpers import get_form_data, get_redirect_target
 from flask_admin.model.template import EndpointLinkRowAction
@@ -22,13 +23,14 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Num
 
 import server.auth.service as auth_service
 from server.admin.base import ADMIN_ROLE, AdminModelView, LazyOptions
-from server.admin.filters import CstDateBetween
+from server.admin.filters import CstDateBetween, IdEqualFilter
 from server.admin.lookups import active_units, role_title, unit_label, unit_options
 from server.audit import log_event
 from server.auth.models import ApiToken, User
-from server.auth.passwords import MIN_LENGTH, password_problems
+from server.auth.passwords import RULES_TEXT, password_problems
 from server.auth.roles import ROLES
 from server.extensions import db
+from server.ids import parse_id
 from server.records.diff import json_diff
 
 ROLE_CHOICES = list(ROLES.items())  # (value, title), as filter options take them
@@ -39,12 +41,13 @@ try:  # WTForms 3.3 deprecates (value, label) tuples as SelectField choices
 except ImportError:  # older WTForms
     ROLE_FIELD_CHOICES = ROLE_CHOICES
 NEW_PASSWORD = {"autocomplete": "new-password"}
-PASSWORD_HELP = f"至少 {MIN_LENGTH} 位，须同时包含字母和数字，不能包含用户名，不能是常见密码"
+PASSWORD_HELP = RULES_TEXT
 
 
-def _password_rules(username_of):  # type: ignore[no-untyped-def]
+def _password_rules(names_of):  # type: ignore[no-untyped-def]
+    """The password rules as a field validator; ``names_of(form)`` gives the username and display name."""
     def check(form: BaseForm, field: PasswordField) -> None:
-        problems = password_problems(field.data or "", username_of(form))
+        problems = password_problems(field.data or "", *names_of(form))
         if problems:
             raise ValidationError("；".join(problems))
     return check
@@ -64,7 +67,8 @@ class UserCreateForm(BaseForm):
     role = SelectField("角色", choices=ROLE_FIELD_CHOICES, default="county_staff")
     org_unit = _unit_field()
     password = PasswordField("密码", [InputRequired("请填写密码"),
-                                      _password_rules(lambda form: form.username.data or "")],
+                                      _password_rules(lambda form: (form.username.data or "",
+                                                                    form.display_name.data or ""))],
                              description=PASSWORD_HELP, render_kw=NEW_PASSWORD)
     confirm = PasswordField("确认密码", [InputRequired("请再输入一次密码"),
                                          EqualTo("password", "两次输入的密码不一致")], render_kw=NEW_PASSWORD)
@@ -82,7 +86,7 @@ class UserEditForm(BaseForm):
 
 
 class PasswordForm(BaseForm):
-    account = ""  # the username the rules compare against, set by the view
+    account = ("", "")  # the username and display name the rules compare against, set by the view
     password = PasswordField("新密码", [InputRequired("请填写新密码"), _password_rules(lambda form: form.account)],
                              description=PASSWORD_HELP, render_kw=NEW_PASSWORD)
     confirm = PasswordField("确认新密码", [InputRequired("请再输入一次新密码"),
@@ -123,7 +127,7 @@ class UserView(AdminModelView):
     column_formatters = {"role": _fmt_role, "org_unit": _fmt_unit}
     column_filters = (
         FilterEqual(User.role, "角色", options=ROLE_CHOICES),
-        IntEqualFilter(User.org_unit_id, "所属单位", options=LazyOptions(unit_options)),
+        IdEqualFilter(User.org_unit_id, "所属单位", options=LazyOptions(unit_options)),
         BooleanEqualFilter(User.is_enabled, "启用"),
         CstDateBetween(User.created_at, "创建时间"),
     )
@@ -167,7 +171,7 @@ class UserView(AdminModelView):
         model.display_name = (form.display_name.data or "").strip()
         model.role = form.role.data
         model.org_unit = form.org_unit.data
-        model.is_enabled = bool(form.is_enabled.data)
+        auth_service.set_enabled(model, bool(form.is_enabled.data))
         after = snapshot(model)
         changes = json_diff(before, after)
         fields = [c for c in changes if c["path"] != "/is_enabled"]
@@ -188,7 +192,7 @@ class UserView(AdminModelView):
     # -- bulk actions -------------------------------------------------------------------------------
     @staticmethod
     def _selected(ids: list[str]) -> list[User]:
-        numbers = [int(i) for i in ids if str(i).isdigit()]
+        numbers = [n for n in map(parse_id, ids) if n is not None]
         return list(db.session.scalars(select(User).where(User.id.in_(numbers)).order_by(User.username)))
 
     def _set_enabled(self, ids: list[str], enabled: bool) -> None:
@@ -199,7 +203,7 @@ class UserView(AdminModelView):
             if user.id == current_user.id and not enabled:
                 flash("不能停用自己的账号，已跳过", "error")
                 continue
-            user.is_enabled = enabled
+            auth_service.set_enabled(user, enabled)
             self._log_enabled(user)
             changed.append(user.username)
         db.session.commit()
@@ -229,8 +233,8 @@ class UserView(AdminModelView):
 
     # -- one user's pages ---------------------------------------------------------------------------
     def _user_or_none(self) -> User | None:
-        raw = request.args.get("id", "")
-        user = db.session.get(User, int(raw)) if raw.isdigit() else None
+        user_id = parse_id(request.args.get("id", ""))
+        user = db.session.get(User, user_id) if user_id is not None else None
         if user is None:
             flash("用户不存在", "error")
         return user
@@ -244,12 +248,13 @@ class UserView(AdminModelView):
         if user is None:
             return redirect(self._return_url())
         form = PasswordForm(get_form_data())
-        form.account = user.username
+        form.account = (user.username, user.display_name)
         if request.method == "POST" and form.validate():
-            auth_service.set_password(user, form.password.data)
-            log_event("password_reset", "user", object_id=user.id, user_id=current_user.id, subject=user.username)
+            revoked = auth_service.reset_password(user, form.password.data)
+            log_event("password_reset", "user", object_id=user.id, user_id=current_user.id, subject=user.username,
+                      detail=f"登录会话已全部退出；吊销 {revoked} 个令牌")
             db.session.commit()
-            flash(f"已重置用户 {user.username} 的密码", "success")
+            flash(f"已重置用户 {user.username} 的密码；其登录会话已全部退出，吊销 {revoked} 个 API 令牌", "success")
             return redirect(self._return_url())
         return self.render("admin/user_password.html", form=form, user=user, return_url=self._return_url())
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import jsonify, request
 from flask_login import current_user
 
+from server.api.preconditions import if_match_version
 from server.api.routes import _body, bp, record_json
 from server.errors import FieldError, ValidationFailed
 from server.flow import service as flow
@@ -39,7 +40,7 @@ def transition(record_id: int, transition_id: str):  # type: ignore[no-untyped-d
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("", "请求体应为 JSON 对象：{\"fields\": {...}, \"reason\": \"...\"}")])
     errors = [FieldError(f"/{k}", "不允许的字段（可用：fields、reason、version）") for k in body if k not in TRANSITION_BODY_KEYS]
-    version = body.get("version", _if_match())
+    version = body.get("version", if_match_version())
     if version is not None and (isinstance(version, bool) or not isinstance(version, int) or not 0 < version < 2**31):
         errors.append(FieldError("/version", "应为正整数（记录的版本号）"))
     if errors:
@@ -49,11 +50,6 @@ def transition(record_id: int, transition_id: str):  # type: ignore[no-untyped-d
     if outcome.warnings:
         payload["warnings"] = outcome.warnings
     return jsonify(payload), 200, {"ETag": f'"{outcome.record.version}"'}
-
-
-def _if_match() -> int | None:
-    value = request.headers.get("If-Match", "").strip().strip('"')
-    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 @bp.get("/records/<int:record_id>/timeline")

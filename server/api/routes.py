@@ -8,11 +8,13 @@ from flask_login import current_user
 
 from server.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from server.auth.permissions import allowed
+from server.api.preconditions import if_match_version
 from server.extensions import csrf
+from server.ids import MAX_ID
 from server.forms import build_form, list_columns
 from server.org.models import OrgUnit
 from server.org.service import org_list
-from server.records import service
+from server.records import confidential, service
 from server.records.models import AuditEntry, Record
 from server.records.query import list_page, parse_list_args
 from server.timeutil import as_aware
@@ -59,13 +61,17 @@ def org_unit_json(unit: OrgUnit) -> dict[str, Any]:
             "id": unit.id, "serves_id": unit.serves_id, "posts": unit.posts}
 
 
-def record_json(record: Record, full: bool = True) -> dict[str, Any]:
-    """A record as the API gives it. Workflow records carry their state and due date; ``full`` adds
-    what the user may do next (one record's page, not a list: that costs a fact and a few queries)."""
+def record_json(record: Record, full: bool = True, seer: confidential.Sight | None = None) -> dict[str, Any]:
+    """A record as the API gives it to the current user: protected values they may not see (要求保密)
+    read "（保密）" and ``masked`` lists their pointers. Workflow records carry their state and due date;
+    ``full`` adds what the user may do next (one record's page, not a list: that costs a fact and a few
+    queries)."""
+    hidden = confidential.hidden_pointers(record, seer or current_user)
     body = {
         "id": record.id, "number": record.number, "form_id": record.form_id,
         "form_version": record.form_version, "org_unit_id": record.org_unit_id, "state": record.state,
-        "data": record.data, "version": record.version,
+        "data": confidential.mask(record.data, hidden) if hidden else record.data, "masked": hidden,
+        "version": record.version,
         "created_by": record.created_by_id, "created_at": as_aware(record.created_at).isoformat(),
         "updated_by": record.updated_by_id, "updated_at": as_aware(record.updated_at).isoformat(),
     }
@@ -149,7 +155,8 @@ def create(form_id: str):  # type: ignore[no-untyped-def]
 def list_records(form_id: str):  # type: ignore[no-untyped-def]
     spec = _registry().form(form_id)
     page = list_page(spec, parse_list_args(spec, request.args), current_user)
-    return jsonify({"items": [record_json(r, full=False) for r in page.items], "total": page.total,
+    seer = confidential.Sight(current_user)
+    return jsonify({"items": [record_json(r, full=False, seer=seer) for r in page.items], "total": page.total,
                     "page": page.page, "per_page": page.per_page,
                     "columns": [{"path": p, "title": t} for p, t in list_columns(build_form(spec))]})
 
@@ -162,11 +169,11 @@ def get(record_id: int):  # type: ignore[no-untyped-def]
 
 @bp.put("/records/<int:record_id>")
 def put(record_id: int):  # type: ignore[no-untyped-def]
-    expected = request.headers.get("If-Match", "").strip().strip('"')
-    if not expected.isdigit():
+    expected = if_match_version()
+    if expected is None:
         service.get_record(record_id, current_user)  # 404 before 428 for unknown records
         return jsonify({"error": "precondition_required", "message": "需要 If-Match: <版本号>"}), 428
-    record = service.update_record(record_id, _body(), current_user, int(expected))
+    record = service.update_record(record_id, _body(), current_user, expected)
     return jsonify(record_json(record)), 200, {"ETag": f'"{record.version}"'}
 
 
@@ -181,7 +188,7 @@ def decisions(record_id: int):  # type: ignore[no-untyped-def]
     from server.rules.service import decisions_for
 
     record = service.get_record(record_id, current_user)
-    return jsonify([decision_json(d) for d in decisions_for(record)])
+    return jsonify([decision_json(d) for d in decisions_for(record, current_user)])
 
 
 def decision_json(decision: Any) -> dict[str, Any]:
@@ -203,14 +210,19 @@ def simulate(ruleset_id: str):  # type: ignore[no-untyped-def]
     if rules is None or ruleset_id not in rules.rulesets:
         raise NotFound(ruleset_id)
     ruleset, body = rules.rulesets[ruleset_id], _body()
+    hidden: list[str] = []  # values of the record this user may not see (要求保密), scrubbed from the answer
     if isinstance(body, dict) and "record_id" in body:
-        fact = record_fact(rules, ruleset, service.get_record(int(body["record_id"]), current_user))
+        record_id = body["record_id"]
+        if isinstance(record_id, bool) or not isinstance(record_id, int) or not 1 <= record_id <= MAX_ID:
+            raise ValidationFailed([FieldError("/record_id", "应为正整数（记录 id）")])
+        record = service.get_record(record_id, current_user)
+        fact, hidden = record_fact(rules, ruleset.facts, record), confidential.secrets(record, current_user)
     elif isinstance(body, dict) and isinstance(body.get("facts"), dict):
         fact = body["facts"]
     else:
         raise ValidationFailed([FieldError("", "请求体应为 {\"facts\": {...}} 或 {\"record_id\": N}")])
     try:
-        return jsonify({"ruleset": ruleset_id, "decisions": run(rules, ruleset, fact)})
+        return jsonify({"ruleset": ruleset_id, "decisions": confidential.scrub(run(rules, ruleset, fact), hidden)})
     except FactError as exc:
         raise ValidationFailed([FieldError(f"/facts{p}", m) for p, m in exc.problems]) from exc
 

@@ -21,6 +21,7 @@ from server.forms import Field, FormModel
 from server.forms.pointers import get_path, is_index
 from server.org.kinds import TOWNSHIP_LEVEL
 from server.org.models import OrgUnit
+from server.records.confidential import public_data
 from server.records.models import Record
 from server.records.scope import record_scope
 from server.specs.model import DocumentSpec
@@ -66,7 +67,10 @@ def labelled(field: Field | None, value: Any) -> Any:
 
 
 def record_data(spec: DocumentSpec, record: Record, form: FormModel, form_title: str, today: date) -> dict[str, Any]:
+    """The template's data from a record. Protected values (要求保密) print as "（保密）" whoever issues it:
+    an issued document is stored once and read by every unit that may see the record, and filed."""
     unit = db.session.get(OrgUnit, record.org_unit_id)
+    data = public_data(record)
     specials = {
         "$record.number": record.number,
         "$record.unit": unit.name if unit else "",
@@ -84,7 +88,7 @@ def record_data(spec: DocumentSpec, record: Record, form: FormModel, form_title:
             last = source.rsplit("/", 1)[1]
             if field is not None and field.kind == "rows" and (last == "-" or is_index(last)):
                 field = None if not field.children else _row_field(field)
-            value = labelled(field, value_at(record.data, source))
+            value = labelled(field, value_at(data, source))
         if value is not None and value != "":
             out[name] = value
     check_data(spec, out)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from server.db import JsonType
+from server.db import BigId, JsonType
 from server.extensions import db
 from server.timeutil import utcnow
 
@@ -18,7 +18,7 @@ class DocumentTemplateVersion(db.Model):
     __tablename__ = "document_template_versions"
     __table_args__ = (UniqueConstraint("doc_id", "digest", name="uq_document_template_versions"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     doc_id: Mapped[str] = mapped_column(String(40), index=True)
     digest: Mapped[str] = mapped_column(String(64))
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -44,14 +44,14 @@ class IssuedDocument(db.Model):
     __tablename__ = "issued_documents"
     __table_args__ = (UniqueConstraint("number", name="uq_issued_documents_number"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     doc_id: Mapped[str] = mapped_column(String(40), index=True)
     title: Mapped[str] = mapped_column(String(200))
     number: Mapped[str] = mapped_column(String(120))
     counter_key: Mapped[str] = mapped_column(String(160))
     seq: Mapped[int] = mapped_column(Integer)
-    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True, nullable=True)
-    issuer_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    record_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("records.id"), index=True, nullable=True)
+    issuer_unit_id: Mapped[int] = mapped_column(BigId, ForeignKey("org_units.id"), index=True)
     issuer_name: Mapped[str] = mapped_column(String(200))
     template_version: Mapped[str] = mapped_column(String(64))
     config_seq: Mapped[int] = mapped_column(Integer, default=0)
@@ -60,9 +60,9 @@ class IssuedDocument(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     pages: Mapped[int] = mapped_column(Integer)
-    issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    issued_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     state: Mapped[str] = mapped_column(String(20), default="issued")  # issued | revoked
     revoked_reason: Mapped[str] = mapped_column(Text, default="")
-    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    revoked_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

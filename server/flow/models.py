@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import JsonType
+from server.db import BigId, JsonType
 from server.extensions import db
 from server.timeutil import utcnow
 
@@ -18,7 +18,7 @@ class WorkflowVersion(db.Model):
     __tablename__ = "workflow_versions"
     __table_args__ = (UniqueConstraint("workflow_id", "seq", name="uq_workflow_versions_seq"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workflow_id: Mapped[str] = mapped_column(String(40), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     digest: Mapped[str] = mapped_column(String(64))
@@ -38,8 +38,8 @@ class RecordTimer(db.Model):
     __table_args__ = (Index("ix_record_timers_due", "status", "next_at", "id"),
                       Index("ix_record_timers_record", "record_id", "timer"))
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    record_id: Mapped[int] = mapped_column(BigId, ForeignKey("records.id"))
     timer: Mapped[str] = mapped_column(String(40))
     workflow_version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="running")  # running | paused | stopped | done
@@ -59,8 +59,8 @@ class TimerStep(db.Model):
     __tablename__ = "timer_steps"
     __table_args__ = (UniqueConstraint("timer_id", "step", name="uq_timer_steps"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    timer_id: Mapped[int] = mapped_column(ForeignKey("record_timers.id"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    timer_id: Mapped[int] = mapped_column(BigId, ForeignKey("record_timers.id"))
     step: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(100), default="")
     fired_on: Mapped[date] = mapped_column(Date)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from flask import current_app
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from server.forms.pointers import get_path
 from server.inbox import service as inbox
 from server.org.models import OrgUnit
 from server.org.service import root_unit, unit_by_code, unit_by_id
+from server.records import confidential
 from server.records import service as records
 from server.records.models import Record, RecordTransition
 from server.records.scope import is_county_wide
@@ -117,12 +118,14 @@ def workflow_fact(record: Record, workflow: Workflow, data: Mapping[str, Any] | 
     return rules_service.record_fact(rules, workflow.facts, record, rules_service.context(rules, on), data=data)
 
 
-def explained(refusal: Refusal, fact: Mapping[str, Any]) -> Refusal:
-    """A guard's explanation with its ``{attribute}`` and ``{param.name}`` placeholders filled."""
+def explained(refusal: Refusal, fact: Mapping[str, Any], hidden: Sequence[str] = ()) -> Refusal:
+    """A guard's explanation with its ``{attribute}`` and ``{param.name}`` placeholders filled; values
+    ``hidden`` from the reader (要求保密, :func:`server.records.confidential.secrets`) read "（保密）"."""
     if refusal.code != "guard":
         return refusal
     rules = rules_service.live_rules()
-    return Refusal(refusal.code, render(refusal.message, fact, rules.values if rules else {}), refusal.pointer)
+    message = render(refusal.message, fact, rules.values if rules else {})
+    return Refusal(refusal.code, confidential.scrub(message, hidden), refusal.pointer)
 
 
 def passed(workflow: Workflow, fact: Mapping[str, Any]) -> set[str]:
@@ -280,9 +283,13 @@ def sync(record: Record, workflow: Workflow, env: TimerEnv, entry: RecordTransit
 
 
 def summary(record: Record) -> str:
-    """A line saying what the matter is about, from its first text fields."""
+    """A line saying what the matter is about, from its first text fields (never a protected value:
+    the line goes to the inbox of the unit the matter waits on, whoever reads it there)."""
+    data = confidential.public_data(record)
     for key in ("summary", "description", "content", "name"):
-        value = record.data.get(key)
+        value = data.get(key)
+        if value == confidential.PLACEHOLDER:
+            continue
         if isinstance(value, str) and value.strip():
             text = value.strip().replace("\n", " ")
             return text if len(text) <= 80 else text[:79] + "…"
@@ -306,6 +313,7 @@ def take(record_id: int, transition_id: str, user: User, fields: Any = None, rea
     if workflow is None or transition is None:
         raise NotFound(transition_id)
     data, reason = _checked_body(record, transition, fields, reason)
+    data = confidential.keep_hidden(record, data, user)  # a dialog field shown masked keeps its stored value
     _check_dialog(registry().form(record.form_id), transition, data)
     try:
         fact = workflow_fact(record, workflow, data)
@@ -315,7 +323,7 @@ def take(record_id: int, transition_id: str, user: User, fields: Any = None, rea
     actor = actor_for(user, record, workflow, record.data)
     refusal = machine.refusal(workflow, record.state, transition, actor, data, conditions)
     if refusal is not None:
-        raise TransitionRefused(explained(refusal, fact))
+        raise TransitionRefused(explained(refusal, fact, confidential.secrets(record, user)))
     to_state = machine.target(transition, conditions)
     outcome = Outcome(record=record)
     seen_state, seen_version = record.state, record.version

@@ -18,6 +18,7 @@ from server.flow.service import (
 )
 from server.org.models import OrgUnit
 from server.org.service import unit_by_id
+from server.records import confidential
 from server.records import service as records
 from server.records.models import Record, RecordTransition
 from server.rules.normalise import FactError
@@ -41,7 +42,7 @@ class FlowView:
     due: date | None
     working_days_left: int | None
     buttons: list[Button]
-    timeline: list[RecordTransition]
+    timeline: list[RecordTransition]  # as the reader may read them (protected values scrubbed from reasons)
     waiting_unit: OrgUnit | None
     counts: dict[str, int]
     due_title: str = "办理期限"  # the title of the timer the due date belongs to (办理时限, 回访时限 ...)
@@ -61,7 +62,8 @@ def view(record: Record, user: User) -> FlowView | None:
         fact = {}
     conditions = passed(workflow, fact)
     actor = actor_for(user, record, workflow)
-    buttons = [Button(t, explained(r, fact) if r else None)
+    hidden = confidential.secrets(record, user)  # guard explanations and reasons may quote protected values
+    buttons = [Button(t, explained(r, fact, hidden) if r else None)
                for t, r in machine.available(workflow, record.state, actor, record.data, conditions)]
     entries = timeline(record)
     counts: dict[str, int] = {}
@@ -75,7 +77,8 @@ def view(record: Record, user: User) -> FlowView | None:
     nearest = min(timers.live_timers(record.id), key=lambda t: t.due_date, default=None)
     due_title = workflow.timers[nearest.timer].title if nearest and nearest.timer in workflow.timers else "办理期限"
     return FlowView(workflow=workflow, state=workflow.state(record.state), due=record.due_date, working_days_left=left,
-                    buttons=buttons, timeline=entries, waiting_unit=unit, counts=counts, due_title=due_title)
+                    buttons=buttons, timeline=confidential.scrubbed_rows(entries, record, user), waiting_unit=unit,
+                    counts=counts, due_title=due_title)
 
 
 def timeline(record: Record) -> list[RecordTransition]:

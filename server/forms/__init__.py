@@ -9,7 +9,7 @@ Conventions are in ``docs/forms.md``. Typical request flow::
 """
 from server.errors import FieldError
 from server.forms.columns import Filter, export_columns, filter_fields, label_of, list_columns
-from server.forms.display import describe_change, display_value, format_value, iter_values, ref_values, search_text
+from server.forms.display import describe_change, display_value, format_value, iter_values, ref_values, search_text, shorten
 from server.forms.fields import Field, Section
 from server.forms.formats import is_date, is_datetime
 from server.forms.model import FormModel, build_form, compile_schema
@@ -24,5 +24,5 @@ __all__ = [
     "build_form", "compile_schema", "describe_change", "display_value", "export_columns", "filter_fields",
     "format_value", "get_path", "is_date", "is_datetime", "iter_values", "label_of",
     "list_columns", "message_for", "parse_submission", "ref_values", "render_fields",
-    "render_readonly", "search_text", "validate",
+    "render_readonly", "search_text", "shorten", "validate",
 ]

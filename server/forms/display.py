@@ -19,6 +19,10 @@ _ISO_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}.*)", re.ASCII)
 MULTI_SEPARATOR = "、"
 ROW_SEPARATOR = "；"
 PART_SEPARATOR = "，"
+#: Characters of a value a list cell (or a picker's label) shows; the record page shows all of it.
+#: A page of 20 records stays a few tens of kilobytes however long the texts are.
+CELL_MAX = 100
+ELLIPSIS = "…"
 
 
 def display_value(form: FormModel, path: str | Field, value: Any) -> str:
@@ -45,6 +49,11 @@ def format_value(field: Field | None, value: Any) -> str:
     if field is not None and kind == "object" and isinstance(value, Mapping):
         return _parts(field, value)
     return input_text(value)
+
+
+def shorten(text: str, limit: int = CELL_MAX) -> str:
+    """``text`` cut to ``limit`` characters, the last one "…" when anything was cut."""
+    return text if len(text) <= limit else text[:max(limit - 1, 0)] + ELLIPSIS
 
 
 def _datetime_text(value: str) -> str:

@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 
 from server.forms.fields import Field
 from server.forms.formats import make_format_checker
+from server.forms.lengths import with_default_lengths
 from server.forms.pointers import is_index, split_pointer
 from server.forms.tree import build_tree
 
@@ -113,7 +114,11 @@ def _choices_as_enums(node: Any) -> Any:
 
 
 def compile_schema(schema: Mapping[str, Any], digest: str = "") -> FormModel:
-    """Build a model without the cache (for checks of configuration that is not loaded yet)."""
+    """Build a model without the cache (for checks of configuration that is not loaded yet).
+
+    The model works on the schema with default text lengths added (:mod:`server.forms.lengths`),
+    so the page, the validator and the API agree on every limit."""
+    schema = with_default_lengths(schema)
     root = build_tree(schema)
     validator = Draft202012Validator(_choices_as_enums(schema), format_checker=make_format_checker())
     return FormModel(schema=schema, digest=digest, root=root, validator=validator,

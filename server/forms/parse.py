@@ -81,7 +81,10 @@ def _scalar(field: Field, text: str) -> Any:
 def to_number(text: str, *, integer: bool) -> Any:
     """``int``/``float`` when ``text`` is a plain decimal number, else ``text`` unchanged."""
     if _INTEGER.fullmatch(text):
-        return int(text)
+        try:
+            return int(text)
+        except ValueError:  # past Python's 4,300-digit limit: left as text, refused by validation
+            return text
     if "_" in text:
         return text
     try:

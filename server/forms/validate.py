@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from jsonschema.exceptions import ValidationError, best_match
 
+from server import jsonsafe
 from server.errors import FieldError
 from server.forms.conditions import active_section_keys
 from server.forms.fields import main_type
@@ -25,6 +26,7 @@ ROWS_REQUIRED = "请至少填写一行"
 UNEXPECTED = "不允许的字段"
 CHOOSE = "请从给定选项中选择"
 FALLBACK = "不符合要求"
+TOO_DEEP = "嵌套层次过深"
 
 _TYPES = {
     "integer": "应为整数", "number": "应为数字", "string": "应为文本",
@@ -48,8 +50,19 @@ Explained = tuple[str, str, str]  # pointer, keyword, message
 
 
 def validate(form: FormModel, data: Any) -> list[FieldError]:
-    """Every field error of ``data``: one per pointer (first wins), in form order."""
+    """Every field error of ``data``: one per pointer (first wins), in form order.
+
+    Values no database can store (a NUL character, a lone surrogate, NaN/Infinity, nesting past 64) are
+    refused here too, before the schema: every write path (API, pages, imports, CLI) comes through
+    this function, and JSON Schema itself accepts them.
+    """
     found: dict[str, FieldError] = {}
+    try:
+        for problem in jsonsafe.problems(data):
+            pointer = owner_pointer(form, problem.pointer)
+            found.setdefault(pointer, FieldError(pointer, problem.message))
+    except jsonsafe.TooDeep as exc:
+        return [FieldError(owner_pointer(form, str(exc)), TOO_DEEP)]
     seen: Counter[tuple[Any, ...]] = Counter()
     for error in form.validator.iter_errors(data):
         for pointer, keyword, message in _explain(form, error, seen):

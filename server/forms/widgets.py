@@ -161,12 +161,21 @@ def _base(slot: Slot, css: str = "form-control") -> dict[str, Any]:
 
 
 def _text(slot: Slot, input_type: str = "text") -> Markup:
-    return void("input", {"type": input_type, **_base(slot), "value": input_text(slot.value)})
+    return void("input", {"type": input_type, **_base(slot), "maxlength": max_length(slot.field),
+                          "value": input_text(slot.value)})
+
+
+def max_length(field: Field) -> int | None:
+    """``maxlength`` for the browser: the schema's limit (a default one when the form sets none,
+    see :mod:`server.forms.lengths`), so typing stops where the server would refuse."""
+    limit = field.schema.get("maxLength")
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0 else None
 
 
 def _textarea(slot: Slot) -> Markup:
     rows = slot.field.ui.get("rows")
-    values = {**_base(slot), "rows": rows if isinstance(rows, int) and rows > 0 else 3}
+    values = {**_base(slot), "rows": rows if isinstance(rows, int) and rows > 0 else 3,
+              "maxlength": max_length(slot.field)}
     return tag("textarea", values, input_text(slot.value))
 
 
@@ -296,7 +305,7 @@ def _ref(slot: Slot, lookup_url: Callable[[str], str]) -> Markup:
     """
     list_id = f"{slot.id}-options"
     control = void("input", {
-        "type": "text", **_base(slot), "value": input_text(slot.value),
+        "type": "text", **_base(slot), "maxlength": max_length(slot.field), "value": input_text(slot.value),
         "autocomplete": "off", "data-lookup": lookup_url(slot.field.ref or ""),
         "role": "combobox", "aria-autocomplete": "list", "aria-expanded": "false",
         "aria-controls": list_id,

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from server.db import BigId
 from server.extensions import db
 from server.timeutil import utcnow
 
@@ -24,13 +25,13 @@ class InboxItem(db.Model):
     __tablename__ = "inbox_items"
     __table_args__ = (Index("ix_inbox_unit_status", "unit_id", "status", "due_date"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     source_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
-    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
-    decision_id: Mapped[int | None] = mapped_column(ForeignKey("rule_decisions.id"), index=True)
-    timer_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    unit_id: Mapped[int] = mapped_column(BigId, ForeignKey("org_units.id"))
+    record_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("records.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("rule_decisions.id"), index=True)
+    timer_id: Mapped[int | None] = mapped_column(BigId, index=True)
     state: Mapped[str | None] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(Text, default="")
@@ -38,5 +39,5 @@ class InboxItem(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     close_note: Mapped[str] = mapped_column(Text, default="")

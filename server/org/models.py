@@ -11,19 +11,19 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import JsonType
+from server.db import BigId, JsonType
 from server.extensions import db
 
 
 class OrgUnit(db.Model):
     __tablename__ = "org_units"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(32))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
-    serves_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("org_units.id"), index=True)
+    serves_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("org_units.id"), index=True)
     path: Mapped[str] = mapped_column(String(255), default="", index=True)
     posts: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

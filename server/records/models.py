@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import JsonType
+from server.db import BigId, JsonType
 from server.extensions import db
 from server.timeutil import utcnow
 
@@ -18,13 +18,16 @@ class Record(db.Model):
     __tablename__ = "records"
     __table_args__ = (UniqueConstraint("form_id", "number", name="uq_records_form_number"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     form_id: Mapped[str] = mapped_column(String(40), index=True)
     form_version: Mapped[int] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(80))
-    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    org_unit_id: Mapped[int] = mapped_column(BigId, ForeignKey("org_units.id"), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JsonType)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # Values under a protection in force (要求保密, see server.records.confidential): searched only by
+    # readers who may see them, so a search by a hidden name finds nothing for the others.
+    search_protected: Mapped[str] = mapped_column(Text, default="")
     # Workflow (only for forms with x-form.workflow): the state is changed by transitions alone; the
     # workflow version is the one the record started under; the waiting unit and the due date are
     # kept current by the workflow service so that inboxes and lists need no JSON lookups.
@@ -32,11 +35,11 @@ class Record(db.Model):
     workflow_id: Mapped[str | None] = mapped_column(String(40))
     workflow_version: Mapped[int | None] = mapped_column(Integer)
     state_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    waiting_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    waiting_unit_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("org_units.id"), index=True)
     due_date: Mapped[date | None] = mapped_column(Date, index=True)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -51,13 +54,13 @@ class AuditEntry(db.Model):
 
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
     action: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str | None] = mapped_column(String(100), index=True)  # e.g. the username of a login
     object_type: Mapped[str] = mapped_column(String(40))
-    object_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    object_id: Mapped[int | None] = mapped_column(BigId, index=True)
     form_id: Mapped[str | None] = mapped_column(String(40))
     record_version: Mapped[int | None] = mapped_column(Integer)
     diff: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
@@ -70,7 +73,7 @@ class NumberCounter(db.Model):
     __tablename__ = "number_counters"
 
     form_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    org_unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -90,8 +93,8 @@ class RecordRoute(db.Model):
 
     __tablename__ = "record_routes"
 
-    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
-    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True, index=True)
+    record_id: Mapped[int] = mapped_column(BigId, ForeignKey("records.id"), primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(BigId, ForeignKey("org_units.id"), primary_key=True, index=True)
     source: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -104,14 +107,14 @@ class RecordTransition(db.Model):
     __tablename__ = "record_transitions"
     __table_args__ = (Index("ix_record_transitions_record", "record_id", "id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    record_id: Mapped[int] = mapped_column(BigId, ForeignKey("records.id"))
     transition: Mapped[str] = mapped_column(String(40))  # "" for entering the initial state
     label: Mapped[str] = mapped_column(String(100), default="")
     from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text, default="")
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     actor: Mapped[str] = mapped_column(String(100), default="")  # who, when no person did it: 系统（办理时限·逾期）
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     workflow_version: Mapped[int | None] = mapped_column(Integer)

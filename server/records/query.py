@@ -16,6 +16,7 @@ from server.auth.permissions import allowed
 from server.errors import NotAllowed
 from server.extensions import db
 from server.forms import build_form, filter_fields, list_columns
+from server.records.confidential import protected_paths, search_clause
 from server.records.models import Record
 from server.records.scope import record_scope
 from server.specs.model import FormSpec
@@ -95,7 +96,8 @@ def _workflow(form: FormSpec):  # type: ignore[no-untyped-def]
 
 
 def sortable_paths(form: FormSpec) -> set[str]:
-    return set(FIXED_SORTS) | {path for path, _ in list_columns(build_form(form))}
+    """Fixed columns and list columns, except protected fields (their order would link records)."""
+    return set(FIXED_SORTS) | ({path for path, _ in list_columns(build_form(form))} - protected_paths(form))
 
 
 def _json_at(path: str) -> Any:
@@ -114,7 +116,7 @@ def build_select(form: FormSpec, query: ListQuery, user: User) -> Select[tuple[R
         raise NotAllowed(f"read:{form.id}")
     stmt = select(Record).where(Record.form_id == form.id, record_scope(user))
     if query.q:
-        stmt = stmt.where(Record.search_text.contains(query.q.lower(), autoescape=True))
+        stmt = stmt.where(search_clause(form, user, query.q.lower()))
     for path, value in query.choices.items():
         stmt = stmt.where(_json_at(path).as_string() == value)
     if query.state:

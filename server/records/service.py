@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, true
+from sqlalchemy import select, true, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.audit import log_event
@@ -19,16 +19,18 @@ from server.db import write_transaction
 from server.auth.permissions import allowed
 from server.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from server.extensions import db
-from server.forms import build_form, get_path, ref_values, search_text, validate
+from server.forms import build_form, get_path, ref_values, validate
 from server.org.fields import route_fields, values_at
 from server.org.models import OrgUnit
 from server.org.service import root_unit, unit_by_code
+from server.records import confidential
 from server.records.diff import json_diff
 from server.records.models import AuditEntry, Record, RecordRoute
 from server.records.numbering import assign_number
 from server.records.scope import record_scope, reference_scope
 from server.specs.model import FormSpec
-from server.events import RECORD_PREPARING, RECORD_SAVED, RECORD_SAVING, publish
+from server.events import FORMS_PUBLISHED, RECORD_PREPARING, RECORD_SAVED, RECORD_SAVING, publish, subscribe
+from server.specs.models import FormVersion
 from server.timeutil import local_year, utcnow
 
 log = logging.getLogger(__name__)
@@ -99,8 +101,9 @@ def insert_record(form: FormSpec, data: dict[str, Any], user: User, unit: OrgUni
     """
     now = utcnow()
     number = assign_number(form, org_unit_id=unit.id, org_code=unit.code, year=local_year(now))
+    search_open, search_protected = confidential.search_texts(form, number, data)
     record = Record(form_id=form.id, form_version=form.version, number=number, org_unit_id=unit.id,
-                    data=data, search_text=_search_text(form, number, data), created_by_id=user.id,
+                    data=data, search_text=search_open, search_protected=search_protected, created_by_id=user.id,
                     created_at=now, updated_by_id=user.id, updated_at=now, version=1)
     db.session.add(record)
     db.session.flush()
@@ -116,6 +119,7 @@ def update_record(record_id: int, data: Any, user: User, expected_version: int) 
     require(user, "update", form)
     if record.version != expected_version:
         raise Conflict(current_version=record.version, expected_version=expected_version)
+    data = confidential.keep_hidden(record, data, user)  # what this editor was shown masked stays as stored
     check(form, data, user, previous=record.data)
     changes = json_diff(record.data, data)  # in the order the user saw the fields
     if not changes and record.form_version == form.version:
@@ -169,7 +173,7 @@ def write_data(record: Record, data: dict[str, Any], user: User | None, action: 
     if bump:
         record.version += 1
     record.form_version = form.version
-    record.search_text = _search_text(form, record.number, data)
+    record.search_text, record.search_protected = confidential.search_texts(form, record.number, data)
     if user is not None:
         record.updated_by_id = user.id
     record.updated_at = utcnow()
@@ -218,16 +222,65 @@ def _form_of(record: Record) -> FormSpec:
         return registry().form_version(record.form_id, record.form_version)
 
 
-def record_history(record_id: int, user: User) -> list[AuditEntry]:
+def record_history(record_id: int, user: User) -> list[confidential.HistoryEntry]:
+    """The record's audit rows as this user may read them (protected values masked in the diffs)."""
     record = get_record(record_id, user)
-    return list(db.session.scalars(
+    entries = list(db.session.scalars(
         select(AuditEntry).where(AuditEntry.object_type == "record", AuditEntry.object_id == record.id)
         .order_by(AuditEntry.id)
     ))
+    return confidential.history_for(record, user, entries)
+
+
+def audit_entry_as_read(entry: AuditEntry, user: User) -> confidential.HistoryEntry | None:
+    """One audit row of a record as ``user`` may read it (the admin's audit log: protected values
+    masked); None when the row is about no record of a form with protections (shown as stored)."""
+    if entry.object_type != "record" or entry.object_id is None or not confidential.protections_for(entry.form_id or ""):
+        return None
+    record = db.session.get(Record, entry.object_id)
+    if record is None:
+        return None
+    entries = list(db.session.scalars(select(AuditEntry).where(
+        AuditEntry.object_type == "record", AuditEntry.object_id == record.id).order_by(AuditEntry.id)))
+    return next((h for h in confidential.history_for(record, user, entries) if h.id == entry.id), None)
 
 
 def _search_text(form: FormSpec, number: str, data: dict[str, Any]) -> str:
-    return f"{number.lower()} {search_text(build_form(form), data)}"
+    """The open search text (values under a protection in force left out)."""
+    return confidential.search_texts(form, number, data)[0]
+
+
+def reindex_search(form: FormSpec) -> int:
+    """Recompute the search texts of every record of ``form`` (its protections changed, so values
+    move between the open and the protected text). Returns how many records changed."""
+    changed = 0
+    ids = list(db.session.scalars(select(Record.id).where(Record.form_id == form.id).order_by(Record.id)))
+    for start in range(0, len(ids), 500):
+        with write_transaction():
+            for record in db.session.scalars(select(Record).where(Record.id.in_(ids[start:start + 500]))):
+                texts = confidential.search_texts(form, record.number, record.data)
+                if texts != (record.search_text, record.search_protected):
+                    # a plain UPDATE: the search texts are no new version of the record
+                    db.session.execute(update(Record).where(Record.id == record.id).values(
+                        search_text=texts[0], search_protected=texts[1]).execution_options(synchronize_session=False))
+                    changed += 1
+    return changed
+
+
+def on_forms_published(form_ids: list[str]) -> None:
+    """After a publish: forms whose ``x-confidential`` changed get their records' search texts redone."""
+    for form_id in form_ids:
+        versions = list(db.session.scalars(select(FormVersion.schema).where(FormVersion.form_id == form_id)
+                                           .order_by(FormVersion.seq.desc()).limit(2)))
+        if len(versions) == 2 and versions[0].get("x-confidential") == versions[1].get("x-confidential"):
+            continue
+        count = reindex_search(registry().form(form_id))
+        if count:
+            log.warning("表单 %s 的保密设置已变化，已重建 %d 条记录的检索文本", form_id, count)
+
+
+def subscribe_events() -> None:
+    subscribe(FORMS_PUBLISHED, on_forms_published)
 
 
 def _audit(user: User, action: str, record: Record, diff: list[dict[str, Any]]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import JsonType
+from server.db import BigId, JsonType
 from server.extensions import db
 from server.timeutil import utcnow
 
@@ -32,35 +32,35 @@ class Decision(db.Model):
                             sqlite_where=text("lifted_at IS NULL AND outcome = 'applied' AND subject IS NOT NULL"),
                             postgresql_where=text("lifted_at IS NULL AND outcome = 'applied' AND subject IS NOT NULL")),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     ruleset: Mapped[str] = mapped_column(String(60))
     ruleset_version: Mapped[str] = mapped_column(String(40))
     rule: Mapped[str] = mapped_column(String(60))
     title: Mapped[str] = mapped_column(String(200))
-    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
+    record_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("records.id"), index=True)
     facts: Mapped[dict[str, Any]] = mapped_column(JsonType)
     actions: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
     explanation: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(20))  # applied | failed
     error: Mapped[str] = mapped_column(Text, default="")
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     subject: Mapped[str | None] = mapped_column(String(120), index=True)
     lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class _Effect:
     source_key: Mapped[str] = mapped_column(String(200), unique=True)
-    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
-    decision_id: Mapped[int] = mapped_column(ForeignKey("rule_decisions.id"))
+    record_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("records.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(BigId, ForeignKey("rule_decisions.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AwardIneligibility(_Effect, db.Model):
     __tablename__ = "award_ineligibility"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(BigId, ForeignKey("org_units.id"), index=True)
     award: Mapped[str] = mapped_column(String(100))
     from_date: Mapped[date | None] = mapped_column(Date)
     until_date: Mapped[date | None] = mapped_column(Date)
@@ -69,8 +69,8 @@ class AwardIneligibility(_Effect, db.Model):
 class Veto(_Effect, db.Model):
     __tablename__ = "vetoes"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(BigId, ForeignKey("org_units.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
 
@@ -78,8 +78,8 @@ class Veto(_Effect, db.Model):
 class Accountability(_Effect, db.Model):
     __tablename__ = "accountability"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(BigId, ForeignKey("org_units.id"), index=True)
     post: Mapped[str] = mapped_column(String(60))
     person: Mapped[str] = mapped_column(String(60))
     reason: Mapped[str] = mapped_column(Text)

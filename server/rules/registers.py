@@ -27,6 +27,7 @@ from server.errors import FieldError, NotFound, ValidationFailed
 from server.extensions import db
 from server.org.models import OrgUnit
 from server.org.service import subtree_ids, unit_by_code
+from server.records import confidential
 from server.records.export import bold_cell, safe_cell
 from server.records.models import Record
 from server.records.scope import is_county_wide, record_scope
@@ -126,7 +127,7 @@ def _integer(args: Mapping[str, str], name: str, errors: list[FieldError], allow
     text = (args.get(name) or "").strip()
     if not text:
         return None
-    if text.isascii() and text.isdigit() and int(text) in allowed:
+    if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) in allowed:  # int() refuses 4,300+ digits
         return int(text)
     errors.append(FieldError(f"/{name}", message))
     return None
@@ -206,11 +207,19 @@ def rows_for(register: Register, user: User, filters: Filters) -> list[RegisterR
         stmt = stmt.where(model.record_id == filters.record_id)
     results = db.session.execute(stmt).all()
     titles = _form_titles({form_id for *_, form_id, visible in results if visible})
-    return [_row(register, *result, titles) for result in results]
+    return [_row(register, *result, titles, user) for result in results]
+
+
+def _explanation(decision: Decision, record_id: int | None, form_id: str | None, user: User) -> str:
+    """The decision's explanation as ``user`` may read it: values of its record hidden from them (要求保密) scrubbed."""
+    if record_id is None or form_id is None or not confidential.protections_for(form_id):
+        return decision.explanation
+    record = db.session.get(Record, record_id)
+    return confidential.scrub(decision.explanation, confidential.secrets(record, user)) if record else decision.explanation
 
 
 def _row(register: Register, effect: Any, code: str, name: str, decision: Decision, number: str | None,
-         form_id: str | None, visible: int, titles: Mapping[str, str]) -> RegisterRow:
+         form_id: str | None, visible: int, titles: Mapping[str, str], user: User) -> RegisterRow:
     record = None
     if visible and effect.record_id is not None and number is not None and form_id is not None:
         record = RecordRef(effect.record_id, number, form_id, titles.get(form_id, form_id))
@@ -218,7 +227,8 @@ def _row(register: Register, effect: Any, code: str, name: str, decision: Decisi
         id=effect.id, unit=UnitRef(code, name),
         values={attr: getattr(effect, attr) for attr, _ in register.columns},
         reason=effect.reason if register.has_reason else None, created_at=effect.created_at,
-        decision=DecisionRef(decision.id, decision.title, decision.explanation, decision.ruleset, decision.rule),
+        decision=DecisionRef(decision.id, decision.title, _explanation(decision, effect.record_id, form_id, user),
+                             decision.ruleset, decision.rule),
         record=record)
 
 

@@ -28,6 +28,7 @@ from server.extensions import db
 from server.inbox import service as inbox
 from server.org.models import OrgUnit
 from server.org.service import unit_by_id
+from server.records import confidential
 from server.records.models import Record, RecordTransition
 from server.rules.apply import ActionFailed, ActionRun, perform, render, resolve
 from server.rules.conditions import condition_attributes, substitute_params
@@ -313,8 +314,12 @@ def _relevant_attributes(rule: dict[str, Any]) -> set[str]:
     return names
 
 
-def decisions_for(record: Record) -> list[Decision]:
-    return list(db.session.scalars(select(Decision).where(Decision.record_id == record.id).order_by(Decision.id)))
+def decisions_for(record: Record, reader: User | None = None) -> list[Any]:
+    """The decisions about a record ("为什么"). With ``reader``, as that person may read them: values of the
+    record hidden from them (要求保密) are scrubbed from the facts, explanations and actions, which quote
+    record values (a fact such as the 回访对象 is the reporter's name)."""
+    rows = list(db.session.scalars(select(Decision).where(Decision.record_id == record.id).order_by(Decision.id)))
+    return rows if reader is None else confidential.scrubbed_rows(rows, record, reader)
 
 
 def run_daily(on: date | None = None) -> list[Decision]:

@@ -22,6 +22,7 @@ from server.specs.jsonpos import pointer_join, position_of, unescape_token
 from server.specs.metaschema import (
     FORM_META_VALIDATOR, JSON_SCHEMA_VALIDATOR, SUPPORTED_TYPES, describe, show,
 )
+from server.specs.confidential_check import confidential_problems
 from server.specs.documents_loader import load_documents
 from server.specs.model import ConfigSet, FormSpec, RulesSpec, canonical_digest
 from server.specs.org_loader import load_org
@@ -208,6 +209,7 @@ class _Semantics:
                 if isinstance(path, str):
                     self._column(key, pointer_join("/x-ui", key, index), path, fields)
         self._number_pattern(_dict(document.get("x-form")).get("number_pattern"))
+        self.problems += confidential_problems(document)
         return self.problems
 
     def _object(self, owner: dict[str, Any], pointer: str) -> Fields:

@@ -47,8 +47,29 @@ FORM_META_SCHEMA: dict[str, Any] = {
             "properties": {"order": _STRINGS, "list": _STRINGS, "filters": _STRINGS},
             "additionalProperties": False,
         },
+        "x-confidential": {"type": "array", "items": {"$ref": "#/$defs/confidential"}},
     },
     "$defs": {
+        # 要求保密: these fields, while ``when`` (a boolean field's pointer, or "always") holds, only for these readers.
+        "confidential": {
+            "type": "object",
+            "required": ["title", "fields", "when", "readers"],
+            "properties": {
+                "title": {"type": "string", "minLength": 1},
+                "fields": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                "when": {"type": "string"},
+                "readers": {"type": "array", "items": {"$ref": "#/$defs/reader"}},
+            },
+            "additionalProperties": False,
+        },
+        "reader": {
+            "type": "object",
+            "required": ["role"],
+            "properties": {"role": {"enum": list(ROLES)},
+                           "levels": {"type": "array", "minItems": 1, "items": {"enum": list(KINDS)}},
+                           "unit": {"enum": ["owner", "creator"]}},
+            "additionalProperties": False,
+        },
         # Who may create / read / update the form's records, optionally only at some org levels.
         "permissions": {
             "type": "object",

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import JsonType
+from server.db import BigId, JsonType
 from server.extensions import db
 from server.timeutil import utcnow
 
@@ -21,7 +21,7 @@ class FormVersion(db.Model):
     __tablename__ = "form_versions"
     __table_args__ = (UniqueConstraint("form_id", "seq", name="uq_form_versions_seq"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     form_id: Mapped[str] = mapped_column(String(40), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     digest: Mapped[str] = mapped_column(String(64))
@@ -37,7 +37,7 @@ class ConfigState(db.Model):
 
     __tablename__ = "config_state"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     digest: Mapped[str] = mapped_column(String(64), default="")
     form_ids: Mapped[list[str]] = mapped_column(JsonType, default=list)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from server import events
 from server.db import write_transaction
 from server.errors import ConfigInvalid, NotFound
 from server.org.fields import expand_org_fields, has_org_fields
@@ -110,6 +111,9 @@ class Registry:
                 state.calendar = config.calendar_json
         self.pending = None
         self._adopt_from_db(force=True)
+        forms = [c for c in changed if c != "org"]
+        if forms:
+            events.publish(events.FORMS_PUBLISHED, form_ids=forms)
         return PublishResult(self.live, changed)
 
     def publish_files(self, published_by: str = "") -> PublishResult:

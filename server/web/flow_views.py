@@ -18,6 +18,7 @@ from server.flow.service import TransitionRefused
 from server.forms import parse_submission, render_fields
 from server.inbox import service as inbox
 from server.inbox.models import KINDS
+from server.records import confidential
 from server.records.service import user_labels
 
 bp = Blueprint("flow", __name__)
@@ -46,7 +47,7 @@ def transition(record_id: int, transition_id: str):  # type: ignore[no-untyped-d
         return redirect(url_for("records.detail", record_id=record_id))
     form = current_app.extensions["registry"].form(record.form_id)
     model = dialog.dialog_model(form, step)
-    values: dict[str, Any] = dialog.dialog_values(record.data, step)
+    values: dict[str, Any] = dialog.dialog_values(confidential.visible_data(record, current_user), step)
     reason, errors, message, version, status = "", {}, None, record.version, 200
     if request.method == "POST":
         values = parse_submission(model, request.form) if model is not None else {}

@@ -11,8 +11,8 @@ from flask_login import current_user
 from server.auth.permissions import allowed
 from server.errors import Conflict, ValidationFailed
 from server.extensions import db
-from server.forms import build_form, describe_change, display_value, filter_fields, get_path, list_columns, parse_submission, render_fields, render_readonly
-from server.records import service
+from server.forms import build_form, describe_change, display_value, filter_fields, get_path, list_columns, parse_submission, render_fields, render_readonly, shorten
+from server.records import confidential, service
 from server.records.export import export_workbook
 from server.records.query import build_select, counts_by_form, list_page, parse_list_args, visible_forms
 
@@ -39,7 +39,9 @@ def form_list(form_id: str):  # type: ignore[no-untyped-def]
     query = parse_list_args(form, request.args)
     page = list_page(form, query, current_user)
     columns = list_columns(model)
-    rows = [(r, [display_value(model, path, get_path(r.data, path)) for path, _ in columns]) for r in page.items]
+    seer = confidential.Sight(current_user)
+    rows = [(r, [shorten(display_value(model, path, get_path(data, path))) for path, _ in columns])
+            for r, data in ((r, confidential.visible_data(r, seer)) for r in page.items)]
     workflow = _registry().workflow_for_form(form_id)
     return render_template("records/list.html", form=form, columns=columns, rows=rows, page=page,
                            query=query, filters=filter_fields(model), workflow=workflow, today=_today())
@@ -75,7 +77,7 @@ def form_new(form_id: str):  # type: ignore[no-untyped-def]
 def detail(record_id: int):  # type: ignore[no-untyped-def]
     record = service.get_record(record_id, current_user)
     form = _registry().form_version(record.form_id, record.form_version)
-    body = render_readonly(build_form(form), record.data)
+    body = render_readonly(build_form(form), confidential.visible_data(record, current_user))
     from server.flow.view import view as flow_view
     from server.rules.service import decisions_for
     from server.web.document_views import record_documents  # documents: 生成文书 section
@@ -84,7 +86,7 @@ def detail(record_id: int):  # type: ignore[no-untyped-def]
     may_update = allowed(current_user, "update", _registry().form(record.form_id))
     return render_template("records/detail.html", form=form, record=record, body=body, flow=flow, may_update=may_update,
                            timeline_users=service.user_labels({e.user_id for e in flow.timeline}, with_unit=True) if flow else {},
-                           decisions=decisions_for(record), **record_documents(record))
+                           decisions=decisions_for(record, current_user), **record_documents(record))
 
 
 @bp.route("/records/<int:record_id>/edit", methods=["GET", "POST"])
@@ -93,7 +95,7 @@ def edit(record_id: int):  # type: ignore[no-untyped-def]
     form = _registry().form(record.form_id)
     service.require(current_user, "update", form)
     model = build_form(form)
-    data, errors, conflict, version = record.data, {}, None, record.version
+    data, errors, conflict, version = confidential.visible_data(record, current_user), {}, None, record.version
     if request.method == "POST":
         data = parse_submission(model, request.form)
         version = _int(request.form.get("_version"))
@@ -141,7 +143,7 @@ def _change_row(model, change: dict[str, Any]) -> dict[str, str]:  # type: ignor
 def export(form_id: str) -> Response:
     form = _registry().form(form_id)
     query = parse_list_args(form, request.args)
-    payload = export_workbook(form, db.session.scalars(build_select(form, query, current_user)))
+    payload = export_workbook(form, db.session.scalars(build_select(form, query, current_user)), current_user)
     filename = f"{form.title}.xlsx"
     response = Response(payload, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
@@ -163,7 +165,9 @@ def lookup(form_id: str):  # type: ignore[no-untyped-def]
     query = parse_list_args(form, {"q": request.args.get("q", ""), "per_page": "10"})
     columns = list_columns(model)
     items = []
+    seer = confidential.Sight(current_user)
     for record in list_page(form, query, current_user).items:
-        values = (display_value(model, p, get_path(record.data, p)).strip() for p, _ in columns)
-        items.append({"number": record.number, "label": " · ".join(v for v in values if v)})
+        data = confidential.visible_data(record, seer)
+        values = (display_value(model, p, get_path(data, p)).strip() for p, _ in columns)
+        items.append({"number": record.number, "label": shorten(" · ".join(v for v in values if v))})
     return jsonify(items)

@@ -30,7 +30,7 @@ def log_in(page: Any) -> None:
     expect(page).to_have_title("登录 · 综治工作台账管理系统")
     expect(page.get_by_role("heading", name="登录综治工作台账管理系统")).to_be_visible()
     page.get_by_label("用户名").fill("clerk")
-    page.get_by_label("密码").fill("password-1")
+    page.get_by_label("密码").fill("Jiangbei-qiao-88")
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("banner")).to_contain_text("城关镇综治中心")
 

@@ -30,7 +30,7 @@ from tests.e2e.conftest import TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "password-1"
+PASSWORD = "Jiangbei-qiao-88"
 CLERK = ("chengguan", "township_staff", "139901001000", "贾艳")  # 城关街道综治中心
 POLICE = ("pcs01", "department_staff", "GA-PCS01", "赵立军")  # 城关派出所
 DESKTOP = {"width": 1366, "height": 768}
