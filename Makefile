@@ -3,6 +3,9 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# 127.0.0.1 serves this machine only; HOST=0.0.0.0 (or the machine's office-network address) serves the
+# office network. Production runs gunicorn instead (README, "Deploying").
+HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app server
 # Debian packages: CJK fonts for documents, fast font subsetting, PDF → PNG, the browser for e2e tests,
 # pg_dump/pg_restore for `flask backup`/`restore` on PostgreSQL (Debian 12's PostgreSQL is 15).
@@ -17,7 +20,7 @@ run: db
 	@mkdir -p instance; \
 	( while true; do $(FLASK) tick >>instance/tick.log 2>&1; sleep 60; done ) & ticker=$$!; \
 	trap 'kill $$ticker 2>/dev/null' EXIT INT TERM; \
-	SERVER_ENV=development $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	SERVER_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest

@@ -39,6 +39,8 @@ class Settings:
     document_workers: int = 1  # render processes per server process
     document_time_limit: float = 20.0  # seconds one document request may spend rendering (below gunicorn's timeout)
     document_memory_mb: int = 4096  # address-space cap of a render process
+    import_max_rows: int = 5000  # data rows one Excel import into a ledger may hold (all checked before any is saved)
+    import_max_mb: int = 10  # size of that uploaded .xlsx (the app's cap on other posts is 2 MB)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -63,6 +65,8 @@ class Settings:
             document_workers=int(os.environ.get("DOCUMENT_WORKERS", "1")),
             document_time_limit=float(os.environ.get("DOCUMENT_TIME_LIMIT", "20")),
             document_memory_mb=int(os.environ.get("DOCUMENT_MEMORY_MB", "4096")),
+            import_max_rows=int(os.environ.get("IMPORT_MAX_ROWS", "5000")),
+            import_max_mb=int(os.environ.get("IMPORT_MAX_MB", "10")),
         )
 
     def resolved_secret_key(self) -> str:

@@ -294,9 +294,55 @@ class Pdf:
         right = pt(block_x_mm(index)[1])
         return [ln for ln in self.lines(index, size) if ln.x1 >= right - slack * ZI]
 
+    def outside_block(self, index: int, slack_mm: float = 0.6) -> list[dict]:
+        """Body chars of any size (tables, 版记, headings; not the folio) lying outside the 版心, more
+        than ``slack_mm`` beyond one of its edges."""
+        left, right = block_x_mm(index)
+        return [c for c in self.body_chars(index)
+                if mm(c["x0"]) < left - slack_mm or mm(c["x1"]) > right + slack_mm
+                or mm(c["top"]) < BLOCK_TOP_MM - slack_mm or mm(c["bottom"]) > BLOCK_BOTTOM_MM + slack_mm]
+
+    def colophon_pages(self) -> list[int]:
+        """Pages whose last 14 pt line is the 版记's "…印发" row."""
+        found = []
+        for i in range(self.page_count):
+            rows = self.lines(i, size=14.0)
+            if rows and rows[-1].text.replace(" ", "").endswith("印发"):
+                found.append(i)
+        return found
+
+    def short_continued_lines(self, slack: float = 0.5) -> list[tuple[int, Line]]:
+        """16 pt lines that a paragraph continues after (the next line, on the same page at one line's
+        pitch or the first line of the next page, starts flush at the 版心's left edge) but that end
+        more than ``slack`` 字 before the 版心's right edge: ragged right margins. A paragraph's last
+        line is followed by an indented line or a gap, so it is not counted; neither are centred or
+        right-aligned lines (署名, 成文日期), which do not start at the left edge or its 2 字 indent."""
+        short = []
+        pages = [(i, self.lines(i)) for i in range(self.page_count)]
+        for n, (i, lines) in enumerate(pages):
+            left, right = pt(block_x_mm(i)[0]), pt(block_x_mm(i)[1])
+            for k, line in enumerate(lines):
+                if k + 1 < len(lines):
+                    nxt, nxt_left = lines[k + 1], left
+                    if abs(nxt.baseline - line.baseline - HANG) > 1.0:
+                        continue
+                elif n + 1 < len(pages) and pages[n + 1][1]:
+                    nxt, nxt_left = pages[n + 1][1][0], pt(block_x_mm(i + 1)[0])
+                    if re.fullmatch(r"附件\d*", nxt.text):
+                        continue
+                else:
+                    continue
+                starts = line.x0 - left
+                if abs(nxt.x0 - nxt_left) > 1.0 or not (-1.0 <= starts <= 2 * ZI + 1.0):
+                    continue
+                if line.x1 < right - slack * ZI:
+                    short.append((i, line))
+        return short
+
     def find_line(self, index: int, pattern: str, size: float | None = None) -> Line | None:
         """The first upright line (any size unless given) whose text matches the regex ``pattern``."""
-        chars = [c for c in self.chars(index) if size is None or abs(float(c["size"]) - size) <= 0.1]
+        chars = [c for c in self.chars(index)
+                 if c["text"].strip() and (size is None or abs(float(c["size"]) - size) <= 0.1)]
         for line in group_lines(chars, tolerance=2.0):
             if re.search(pattern, line.text):
                 return line

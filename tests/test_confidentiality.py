@@ -311,7 +311,7 @@ def test_config_check_refuses_a_protection_naming_no_field(tmp_path):
 
 # -- the shipped configuration: 群众反映治安问题登记簿 through the intake loop, 信息员 reports ---------------------
 
-ROSTER = {"name": "张海涛", "gender": "male", "id_number": "130121198203114233", "phone": "15932112345",
+ROSTER = {"name": "张海涛", "gender": "male", "id_number": "130121198203114239", "phone": "15932112345",
           "quota_category": "village", "appointed_date": "2026-05-01", "status": "active"}
 
 
@@ -350,7 +350,8 @@ def test_a_confidential_reporter_stays_hidden_from_the_station_through_the_loop(
 
 def test_an_information_officers_identity_is_hidden_from_leaders(clients):
     with at("2026-11-02"):
-        roster = register(clients["chengguan"], "officer_roster", dict(ROSTER, village_code="139901001001"))
+        roster = register(clients["chengguan"], "officer_roster", dict(
+            ROSTER, quota_category="community", community_code="139901001001", estate_name="东风小区"))
         report = {"officer": roster["number"], "reported_at": "2026-11-02T09:00", "report_method": "phone",
                   "info_category": "crime_clue", "content": "东风小区地下室夜间聚赌"}
         rid = register(clients["chengguan"], "officer_report", report)["id"]

@@ -35,7 +35,17 @@ def test_issue_returns_201_with_links_then_get_and_pdf(doc_app):
     assert pdf.data == row.pdf and hashlib.sha256(pdf.data).hexdigest() == body["sha256"]
     assert "filename*=UTF-8''" in pdf.headers["Content-Disposition"]
 
-    second = api.post("/api/v1/documents", json={"doc_id": "incident_notice", "record_id": record.id}).get_json()
+    # the same document for the same record again: refused (409, nothing numbered) until confirmed
+    again = api.post("/api/v1/documents", json={"doc_id": "incident_notice", "record_id": record.id})
+    assert again.status_code == 409
+    refusal = again.get_json()
+    assert refusal["error"] == "already_issued" and row.number in refusal["message"]
+    assert refusal["earlier"] == [body]
+    bad = api.post("/api/v1/documents", json={"doc_id": "incident_notice", "record_id": record.id,
+                                              "confirm_reissue": "yes"})
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["pointer"] == "/confirm_reissue"
+    second = api.post("/api/v1/documents", json={"doc_id": "incident_notice", "record_id": record.id,
+                                                 "confirm_reissue": True}).get_json()
     assert second["number"] == row.number.replace("1号", "2号") and second["id"] != body["id"]
 
 

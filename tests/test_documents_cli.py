@@ -13,7 +13,7 @@ from tests.documents_fixtures import doc_app, make_record  # noqa: F401
 
 def _text(data: bytes) -> str:
     with pdfplumber.open(io.BytesIO(data)) as pdf:
-        return "".join(c["text"] for page in pdf.pages for c in page.chars)
+        return "".join(c["text"] for page in pdf.pages for c in page.chars if not c["text"].isspace())
 
 
 def _nothing_stored() -> bool:

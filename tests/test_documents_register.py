@@ -45,7 +45,7 @@ def text_of(pdf: bytes) -> str:
 
 def test_issue_numbers_stores_and_audits(doc_app, clerk, record):
     first = service.issue(DOC, clerk, record_id=record.id)
-    second = service.issue(DOC, clerk, record_id=record.id)
+    second = service.issue(DOC, clerk, record_id=record.id, confirm_reissue=True)
     year = service.today().year
     assert (first.number, second.number) == (f"城关综治测〔{year}〕1号", f"城关综治测〔{year}〕2号")
     assert first.seq == 1 and first.counter_key == f"城关综治测〔{year}〕#号"
@@ -66,7 +66,7 @@ def test_download_returns_the_identical_bytes(doc_app, clerk, record):
     db.session.expunge_all()
     row, pdf = service.issued_pdf(issued.id, clerk)
     assert hashlib.sha256(pdf).hexdigest() == digest == row.sha256
-    again = service.issue(DOC, clerk, record_id=record.id)  # a later render of the same record differs
+    again = service.issue(DOC, clerk, record_id=record.id, confirm_reissue=True)  # a later render of the same record differs
     assert again.pdf != pdf and service.issued_pdf(issued.id, clerk)[1] == pdf
 
 
@@ -179,7 +179,7 @@ def test_concurrent_issuing_gets_gap_free_unique_numbers(doc_app, clerk, record)
             barrier.wait()
             for _ in range(PER_THREAD):
                 try:
-                    service.issue(DOC, me, record_id=record_id)
+                    service.issue(DOC, me, record_id=record_id, confirm_reissue=True)
                 except Exception as exc:  # noqa: BLE001 - collected and asserted below
                     failures.append(repr(exc))
             db.session.remove()
@@ -248,7 +248,7 @@ def test_a_lost_race_renders_again_with_the_number_it_gets(doc_app, clerk, recor
     first = service.issue(DOC, clerk, record_id=record.id)
     assert first.seq == 1 and len(renders) == 1
     renders.clear()
-    second = service.issue(DOC, clerk, record_id=record.id)
+    second = service.issue(DOC, clerk, record_id=record.id, confirm_reissue=True)
     year = service.today().year
     assert second.seq == 2 and second.number in text_of(second.pdf) and first.number not in text_of(second.pdf)
     assert renders == [f"城关综治测〔{year}〕1号"] * service.OPTIMISTIC_ATTEMPTS + [f"城关综治测〔{year}〕2号"]
@@ -270,7 +270,7 @@ def test_seeing_a_routed_record_does_not_let_another_unit_sign_for_it(doc_app, c
     assert service.get_issued(issued.id, other).id == issued.id  # it may read it, as it reads the record
     with pytest.raises(NotAllowed):
         service.revoke(issued.id, other, "不是我们的文")
-    assert service.issue(DOC, user_named("county"), record_id=record.id).issuer_name == "城关镇综治中心"
+    assert service.issue(DOC, user_named("county"), record_id=record.id, confirm_reissue=True).issuer_name == "城关镇综治中心"
 
 
 def test_download_audit_survives_a_concurrent_writer(doc_app, clerk, record):
@@ -328,3 +328,29 @@ def test_statistics_over_a_form_the_user_may_not_read_are_refused(doc_app, monke
     with pytest.raises(NotAllowed) as refused:
         service.prepare("monthly_report", user_named("county"), month="2026-05")
     assert "「测试登记簿」" in refused.value.message and "事件登记月报" in refused.value.message
+
+
+def test_missing_fields_are_listed_once_each(doc_app):
+    """Issue 12 item 7: jsonschema reports every missing property with the whole ``required`` list;
+    three missing fields gave nine messages."""
+    from server.documents.data import check_data
+
+    spec = doc_app.extensions["registry"].document(DOC)
+    required = spec.document["data"]["required"]
+    assert len(required) >= 2
+    with pytest.raises(ValidationFailed) as missing:
+        check_data(spec, {})
+    pointers = [e.pointer for e in missing.value.errors]
+    assert len(pointers) == len(set(pointers)) == len(required)
+
+
+def test_statistics_of_a_month_still_to_come_are_refused(doc_app, clerk, monkeypatch):
+    """Issue 12 item 7: 2027年5月 was issued in 2026; this month (partly counted) still may be."""
+    from datetime import date
+
+    monkeypatch.setattr(service, "today", lambda: date(2026, 11, 30))
+    assert service.prepare("monthly_report", clerk, month="2026-11").data["month_text"] == "2026年11月"
+    with pytest.raises(ValidationFailed) as future:
+        service.prepare("monthly_report", clerk, month="2026-12")
+    assert [(e.pointer, e.message) for e in future.value.errors] == [
+        ("/month", "2026年12月尚未到来，不能生成统计；请选择本月或以前的月份")]

@@ -34,8 +34,12 @@ CHENGGUAN = "139901001000"    # 城关街道
 # -- records ------------------------------------------------------------------------------------------
 def sample(form_id: str) -> dict[str, Any]:
     """A ledger sample placed in the configured county (names and division codes)."""
-    text = json.dumps(SAMPLES[form_id], ensure_ascii=False)
-    return json.loads(text.replace("南峪", "河口").replace("130121", "139901"))
+    from server.forms.formats import id_check_char
+
+    text = json.dumps(SAMPLES[form_id], ensure_ascii=False).replace("南峪", "河口").replace("130121", "139901")
+    # identity numbers moved to the county keep a valid check character (GB 11643)
+    text = re.sub(r'("id_number": ")(\d{17})[\dX]"', lambda m: f'{m[1]}{m[2]}{id_check_char(m[2])}"', text)
+    return json.loads(text)
 
 
 def drop_missing_refs(form_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +64,20 @@ def drop_missing_refs(form_id: str, data: dict[str, Any]) -> dict[str, Any]:
 def create(form_id: str, data: dict[str, Any], user: Any) -> Any:
     from server.records.service import create_record
 
-    return create_record(form_id, drop_missing_refs(form_id, copy.deepcopy(data)), user)
+    data = drop_missing_refs(form_id, copy.deepcopy(data))
+    if user.org_unit is not None and user.org_unit.code == CHENGGUAN:
+        data = in_chengguan(data)  # a clerk files places of their own township only
+    return create_record(form_id, data, user)
+
+
+def in_chengguan(data: Any) -> Any:
+    """The samples' places (河口镇苏营村) moved to 城关街道 (东风社区), keys and everything else kept."""
+    places = {"division_code": "139901001001", "village_code": "139901001001", "township_code": CHENGGUAN}
+    if isinstance(data, dict):
+        return {k: places[k] if k in places and isinstance(v, str) else in_chengguan(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [in_chengguan(item) for item in data]
+    return data
 
 
 def key_area(user: Any, **groups: Any) -> Any:
@@ -69,6 +86,9 @@ def key_area(user: Any, **groups: Any) -> Any:
     assessment = create("assessment", sample("assessment"), user)
     data = sample("key_area")
     data["identification"]["assessment"] = assessment.number
+    # the clerk names the township as 牵头单位 (a rule fills it only when empty); the 第一责任人 is the
+    # township's party secretary, whom the responsibility rule writes over what was typed
+    data["responsibility"]["lead_unit"] = "河口镇"
     for name, value in groups.items():
         if value is None:
             data.pop(name, None)
@@ -143,7 +163,8 @@ def test_recommendation_letter(env):  # type: ignore[no-untyped-def]
     record = create("assessment", sample("assessment"), env["township"])
     row = issue("recommendation_letter", env["township"], record_id=record.id)
     text = issued_text(row, "recommendation_letter", "河口")
-    assert_contains(text, "河口镇社会治安综合治理中心", "县社会治安综合治理中心联席会议", record.number,
+    assert record.number not in text  # internal ledger numbers stay out of a 公文 (issue 12, item 15)
+    assert_contains(text, "河口镇社会治安综合治理中心", "县社会治安综合治理中心联席会议",
                     "2026年5月20日", "2026年5月6日至2026年5月20日", "东岗村废弃砖厂", "夜间聚众赌博", "黄赌毒",
                     "高", "清查取缔赌博窝点")
 
@@ -155,10 +176,11 @@ def test_listing_notice(env):  # type: ignore[no-untyped-def]
     row = issue("listing_notice", env["county"], record_id=record.id)
     text = issued_text(row, "listing_notice", "示范")
     assert_contains(text, "示范县社会治安综合治理中心", "关于对河口镇东岗村废弃砖厂周边实行挂牌督办的通知",
-                    "河口镇党委、政府：", record.number, "治安复杂村居", "黄赌毒、盗抢", "废弃砖厂夜间聚赌",
+                    "河口镇党委、政府：", "治安复杂村居", "黄赌毒、盗抢", "废弃砖厂夜间聚赌",
                     f"河口镇党委书记{first_responsible(record)}同志为第一责任人", "河口派出所所长赵立新同志", "2026年5月29日",
                     "2026年11月30日", "县级挂牌督办", "每月报送", "10个工作日内", "90%以上",
                     "附件：挂牌督办通知书签收回执", "签收回执")
+    assert record.number not in text
 
 
 def test_policy_numbers_in_the_wording_come_from_parameters(make_app, tmp_path):  # type: ignore[no-untyped-def]
@@ -195,11 +217,12 @@ def test_rectification_report(env):  # type: ignore[no-untyped-def]
     row = issue("rectification_report", env["township"], record_id=record.id)
     text = issued_text(row, "rectification_report", "河口")
     assert_contains(text, "河口镇社会治安综合治理中心", "关于河口镇东岗村废弃砖厂周边整治工作情况的报告",
-                    "县社会治安综合治理中心：", record.number, "河口字〔2026〕21号", "黄赌毒、盗抢",
+                    "县社会治安综合治理中心：", "河口字〔2026〕21号", "黄赌毒、盗抢",
                     "整治措施2项，其中已完成2项", "1.清查取缔赌博窝点。责任单位：河口派出所", "落实情况：已完成",
                     "2026年6月（责任单位报送）：完成清查和监控安装", "查阅台账、实地察看、群众座谈会",
                     "合格（建议摘牌）", "刑事案件（起）", "下降3", "群防群治力量（人）", "满意率93.33%",
                     "达到90%的验收标准", "2027年9月9日", "抄送：河口镇党委")
+    assert record.number not in text
 
 
 def test_extension_request_uses_the_latest_extension(env):  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ def _issued() -> list[IssuedDocument]:
 
 def _pdf_text(data: bytes) -> str:
     with pdfplumber.open(io.BytesIO(data)) as pdf:
-        return "".join(c["text"] for page in pdf.pages for c in page.chars)
+        return "".join(c["text"] for page in pdf.pages for c in page.chars if not c["text"].isspace())
 
 
 def _issue(client, record_id: int, doc_id: str = "incident_notice"):  # type: ignore[no-untyped-def]
@@ -85,7 +85,13 @@ def test_issue_numbers_one_then_two_and_the_download_is_the_stored_bytes(doc_app
         assert expected in page
     assert f"{rows[0].pages} 页" in page
 
-    second = _issue(clerk, record.id)
+    # again for the same record: a confirm page listing the earlier one (with its link), nothing issued
+    again = _issue(clerk, record.id)
+    html = again.get_data(as_text=True)
+    assert again.status_code == 409 and "确认再次签发《事件处置告知书》" in html
+    assert f'href="/documents/{rows[0].id}"' in html and rows[0].number in html and len(_issued()) == 1
+    second = clerk.post(f"/records/{record.id}/documents/incident_notice",
+                        data={"csrf_token": csrf_token(clerk), "confirm_reissue": "1"})
     rows = _issued()
     assert second.status_code == 302 and [r.number for r in rows] == [f"城关综测〔{_year()}〕{n}号" for n in (1, 2)]
 

@@ -54,7 +54,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
             "anonymous": False,
             "name": "李秀英",
             "gender": "female",
-            "id_number": "13012119720315402X",
+            "id_number": "13012119720315405X",
             "address": "南峪镇东岗村三组",
             "phone": "13831123456",
         },
@@ -194,7 +194,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "source": "screening",
         "dispute_type": "homestead",
         "parties": [
-            {"role": "applicant", "name": "杨树林", "gender": "male", "id_number": "130121196805124215",
+            {"role": "applicant", "name": "杨树林", "gender": "male", "id_number": "130121196805124216",
              "phone": "13703112233", "address": "东岗村二组"},
             {"role": "respondent", "name": "杨树森", "gender": "male", "phone": "0311-82345678"},
         ],
@@ -276,7 +276,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "officer_roster": {
         "name": "张海涛",
         "gender": "male",
-        "id_number": "130121198203114233",
+        "id_number": "130121198203114239",
         "phone": "15932112345",
         "quota_category": "village",
         "village_code": "130121101203",

@@ -242,8 +242,14 @@ def test_simulate_a_draft_configuration_against_records(county, config_copy, tmp
     assert "acceptance：extension → accepted" in result.output and "共 1 条记录或单位的决定会改变" in result.output
 
 
+def _id_number(first17: str) -> str:
+    from server.forms.formats import id_check_char
+
+    return first17 + id_check_char(first17)
+
+
 def _officer(village: str, n: int) -> dict:
-    return {"name": f"信息员{n}", "gender": "male", "id_number": f"13990119800101{n:03d}X", "phone": f"1393112{n:04d}",
+    return {"name": f"信息员{n}", "gender": "male", "id_number": _id_number(f"13990119800101{n:03d}"), "phone": f"1393112{n:04d}",
             "quota_category": "village", "village_code": village, "appointed_date": "2026-05-01", "status": "active"}
 
 

@@ -270,15 +270,16 @@ def test_optional_rows_left_empty_are_not_saved(client, app):
     assert "steps" not in db.session.scalars(db.select(Record)).one().data
 
 
-def test_key_area_township_code_placeholder_is_a_township_code():
+def test_key_area_township_is_picked_from_the_townships():
+    """No typed code (the old placeholder was not even a code of the county): a picker of townships."""
     import json
 
     from server.settings import PROJECT_ROOT
 
     schema = json.loads((PROJECT_ROOT / "config" / "forms" / "key_area.json").read_text("utf-8"))
     township = schema["properties"]["township_code"]
-    code = township["x-ui"]["placeholder"].removeprefix("例如 ")
-    assert re.fullmatch(township["pattern"], code) and code.endswith("000")  # 乡镇级后3位为000
+    assert township["x-ui"]["org"] == {"kinds": ["township", "subdistrict"], "scoped": True}
+    assert "placeholder" not in township["x-ui"]
 
 
 def test_login_refuses_backslash_redirects(anon):

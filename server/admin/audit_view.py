@@ -8,34 +8,24 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from server.admin.base import LazyOptions, ReadOnlyModelView, cst, muted, pretty_json
+from server.admin.base import LazyOptions, ReadOnlyModelView, cst, pretty_json
 from server.admin.filters import CstDateBetween, UsernameEqual, UsernameLike
 from server.admin.lookups import form_title, remember_users, user_label
+from server.audit import action_title
 from server.extensions import db
 from server.records.models import AuditEntry
 from server.records.service import audit_entry_as_read
 
-ACTION_TITLES = {
-    "login": "登录", "login_failed": "登录失败", "login_locked": "登录被锁定",
-    "create": "新建记录", "update": "修改记录", "route": "分流", "record_view": "查看记录数据",
-    "user_create": "新建用户", "user_update": "修改用户", "user_disable": "停用用户", "user_enable": "启用用户",
-    "password_reset": "重置密码", "tokens_revoke": "吊销全部令牌", "token_create": "创建令牌",
-    "token_revoke": "吊销令牌", "org_import": "导入单位表",
-}
 OBJECT_TITLES = {"record": "记录", "user": "用户", "api_token": "令牌", "org": "单位表"}
-
-
-def action_title(action: str) -> str:
-    return ACTION_TITLES.get(action, action)
 
 
 def _action_options() -> list[tuple[str, str]]:
     actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
-    return [(action, f"{action_title(action)}（{action}）") for action in actions]
+    return [(action, action_title(action)) for action in actions]
 
 
 def _fmt_action(_view: Any, _context: Any, model: AuditEntry, _name: str) -> Markup:
-    return Markup("{} {}").format(action_title(model.action), muted(model.action))
+    return Markup('<span title="{}">{}</span>').format(model.action, action_title(model.action))  # the id on hover
 
 
 def _fmt_object(_view: Any, _context: Any, model: AuditEntry, _name: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
 from flask_login import current_user
@@ -30,7 +30,28 @@ from server.records.scope import record_scope
 
 
 def _fmt_form(_view: Any, _context: Any, model: Record, _name: str) -> Markup:
-    return Markup('{} <small class="text-muted">{}</small>').format(form_title(model.form_id), model.form_id)
+    return Markup('<span title="{}">{}</span>').format(model.form_id, form_title(model.form_id))  # the id on hover
+
+
+#: What a record of a form without a workflow is in (its stored state id is ``active``).
+NO_WORKFLOW_STATE = "已登记"
+
+
+def state_title(record: Record) -> str:
+    """A record's state as its workflow names it (the version the record keeps), never the state id."""
+    from server.errors import NotFound
+
+    if not record.workflow_id:
+        return NO_WORKFLOW_STATE if record.state == "active" else record.state
+    try:
+        workflow = current_app.extensions["registry"].workflow(record.workflow_id, record.workflow_version)
+    except NotFound:
+        return record.state
+    return workflow.state_title(record.state)
+
+
+def _fmt_state(_view: Any, _context: Any, model: Record, _name: str) -> Markup:
+    return Markup('<span title="{}">{}</span>').format(model.state, state_title(model))
 
 
 class RecordView(ReadOnlyModelView):
@@ -48,6 +69,7 @@ class RecordView(ReadOnlyModelView):
     column_searchable_list = ("number",)
     column_formatters = {
         "form_id": _fmt_form,
+        "state": _fmt_state,
         "org_unit_id": lambda _v, _c, m, _n: unit_name(m.org_unit_id),
         "created_by_id": lambda _v, _c, m, _n: user_label(m.created_by_id),
         "updated_by_id": lambda _v, _c, m, _n: user_label(m.updated_by_id),

@@ -21,6 +21,8 @@ from server.specs.model import FormSpec
 
 JSON = "application/json"
 ID_SCHEMA: Schema = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+REISSUE: Schema = {"type": "boolean", "default": False,
+                   "description": "该记录已签发过同一文书时，确认再签发一份（否则答 409 并列出已签发的各份）"}
 
 
 def _json(schema: Schema, description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -159,12 +161,17 @@ def _other_paths() -> dict[str, Any]:
             "summary": "签发文书（取文号、排版、登记）", "operationId": "issue_document",
             "requestBody": _body({"oneOf": [
                 obj({"doc_id": {"type": "string", "minLength": 1, "description": "文书标识（config/documents/<id>）"},
-                     "record_id": {**ID_SCHEMA, "description": "由哪条记录生成"}}, ["doc_id", "record_id"], closed=True),
+                     "record_id": {**ID_SCHEMA, "description": "由哪条记录生成"}, "confirm_reissue": REISSUE},
+                    ["doc_id", "record_id"], closed=True),
                 obj({"doc_id": {"type": "string", "minLength": 1},
-                     "month": {"type": "string", "pattern": "^\\d{4}-(0[1-9]|1[0-2])$", "description": "统计类文书的月份"}},
-                    ["doc_id", "month"], closed=True)]}),
+                     "month": {"type": "string", "pattern": "^\\d{4}-(0[1-9]|1[0-2])$", "description": "统计类文书的月份"},
+                     "confirm_reissue": REISSUE}, ["doc_id", "month"], closed=True)]}),
             "responses": {"201": _json(ref("IssuedDocument"), "已签发", {
                 "Location": {"required": True, "schema": {"type": "string"}, "description": "文书的地址"}}),
+                "409": _json(obj({"error": {"const": "already_issued"}, "message": {"type": "string"},
+                                  "earlier": array(ref("IssuedDocument"))}, ["error", "message", "earlier"]),
+                             "该记录已签发过同一文书（earlier 为仍有效的各份）：未签发；确需再发时带 "
+                             "\"confirm_reissue\": true 重新提交"),
                 "422": _json({"oneOf": [ref("ValidationErrors"), ref("Error")]},
                              "请求体有误或记录缺少文书所需内容（errors），或排版失败（error: render_failed）"),
                 **_errors("400", "401", "403", "404", "413")}}},

@@ -74,7 +74,34 @@ def form_paths(form: FormSpec, workflow_states: list[str], sorts: list[str],
                   "ETag": {"required": True, "schema": {"type": "string"}, "description": "版本号，如 \"1\""}},
                   "content": {"application/json": {"schema": ref("Record")}}},
                   **_pick(errors, "400", "401", "403", "413", "422")}}
-    return {f"/forms/{form.id}/records": {"get": listing, "post": create}}
+    return {f"/forms/{form.id}/records": {"get": listing, "post": create},
+            f"/forms/{form.id}/import": {"post": _import_operation(form, errors)}}
+
+
+def _import_operation(form: FormSpec, errors: Mapping[str, Any]) -> dict[str, Any]:
+    """``/forms/<id>/import``: the ledger's Excel import (the 导入 page's dry run and confirmation)."""
+    answer = "application/json"
+    return {
+        "summary": f"{form.title}：从 Excel 导入", "operationId": f"import_{form.id}",
+        "description": "上传与“导出 Excel”相同格式的 .xlsx（第一行为列标题）。每行按表单校验；全部无误才导入，"
+                       "任一行有误则一条也不保存。dry_run=1 只检查并预览。",
+        "parameters": [{"name": "dry_run", "in": "query", "required": False, "schema": {"enum": ["0", "1", "true", "false"]},
+                        "description": "1：只检查、预览，不保存；默认 0"}],
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "contentMediaType":
+                                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                    "description": ".xlsx 文件"}}}}}},
+        "responses": {
+            "200": {"description": "dry_run：可以导入，附前 20 行预览；未保存",
+                    "content": {answer: {"schema": ref("ImportResult")}}},
+            "201": {"description": "已全部导入", "content": {answer: {"schema": ref("ImportResult")}}},
+            "413": {"description": "文件过大（上限 IMPORT_MAX_MB，默认 10 MB）",
+                    "content": {answer: {"schema": ref("Error")}}},
+            "422": {"description": "不能导入：文件、列或某行有误（ImportErrors，逐条说明），或请求本身含有不允许的字符"
+                                   "（ValidationErrors）；没有保存任何记录",
+                    "content": {answer: {"schema": {"oneOf": [ref("ImportErrors"), ref("ValidationErrors")]}}}},
+            **_pick(errors, "400", "401", "403", "404")}}
 
 
 def _pick(errors: Mapping[str, Any], *codes: str) -> dict[str, Any]:

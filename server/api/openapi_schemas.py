@@ -104,10 +104,12 @@ SIMULATED_DECISION = obj({"ruleset": STRING, "rule": STRING, "title": STRING, "e
                          ["ruleset", "rule", "title", "explanation", "actions", "facts"])
 
 AUDIT_ENTRY = obj({"id": INTEGER, "at": DATE_TIME, "user_id": nullable(INTEGER), "action": STRING,
+                   "action_title": {**STRING, "description": "操作的中文名称（如“按规则修改”）"},
+                   "detail": {**STRING, "description": "说明；规则所做的修改写明规则集与规则，并逐条写出被规则改写的值"},
                    "record_version": nullable(INTEGER),
                    "diff": array(obj({"op": {"enum": ["add", "remove", "replace"]}, "path": STRING,
                                       "old": {}, "new": {}}, ["op", "path"]))},
-                  ["id", "at", "user_id", "action", "record_version", "diff"])
+                  ["id", "at", "user_id", "action", "action_title", "detail", "record_version", "diff"])
 
 ISSUED_DOCUMENT = obj({
     "id": INTEGER, "number": {"type": "string", "description": "发文字号"}, "doc_id": STRING, "title": STRING,
@@ -165,4 +167,20 @@ SCHEMAS: dict[str, Schema] = {
     "TimelineEntry": TIMELINE_ENTRY,
     "InboxItem": INBOX_ITEM,
     "Inbox": obj({"items": array(ref("InboxItem")), "open": INTEGER, "overdue": INTEGER}, ["items", "open", "overdue"]),
+    "ImportProblem": obj({
+        "row": {**nullable(INTEGER), "description": "表中行号（Excel 的行号，标题为第 1 行）；整个文件或某一列的问题为 null"},
+        "column": {"type": "string", "description": "列标题（如 接报时间、来访人/姓名），与列无关时为空串"},
+        "message": {"type": "string", "description": "中文说明"},
+        "text": {"type": "string", "description": "整句，如 第 5 行『接报时间』：不是有效的日期时间（如 2026-05-01 09:30）"}},
+        ["row", "column", "message", "text"], closed=True),
+    "ImportErrors": obj({"errors": {**array(ref("ImportProblem")), "minItems": 1}}, ["errors"], closed=True,
+                        description="不能导入：每个问题一条；没有保存任何记录"),
+    "ImportResult": obj({
+        "dry_run": {"type": "boolean"},
+        "count": {"type": "integer", "description": "可导入（dry_run）或已导入的记录数"},
+        "columns": array(STRING),
+        "preview": {**array(array(STRING)), "description": "前 20 行：表中行号，然后按 columns 各列的值（如列表所示）"},
+        "created": {**array(obj({"id": INTEGER, "number": STRING}, ["id", "number"])),
+                    "description": "新记录的 id 和编号（dry_run 时为空）"}},
+        ["dry_run", "count", "columns", "preview", "created"]),
 }

@@ -6,6 +6,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 
+from server.audit import action_title
 from server.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from server.auth.permissions import allowed
 from server.api.preconditions import if_match_version
@@ -63,14 +64,14 @@ def org_unit_json(unit: OrgUnit) -> dict[str, Any]:
 
 def record_json(record: Record, full: bool = True, seer: confidential.Sight | None = None) -> dict[str, Any]:
     """A record as the API gives it to the current user: protected values they may not see (要求保密)
-    read "（保密）" and ``masked`` lists their pointers. Workflow records carry their state and due date;
+    read "（保密）" (an identity number partly masked) and ``masked`` lists their pointers. Workflow records carry their state and due date;
     ``full`` adds what the user may do next (one record's page, not a list: that costs a fact and a few
     queries)."""
-    hidden = confidential.hidden_pointers(record, seer or current_user)
+    hidden = confidential.hidden_covers(record, seer or current_user)
     body = {
         "id": record.id, "number": record.number, "form_id": record.form_id,
         "form_version": record.form_version, "org_unit_id": record.org_unit_id, "state": record.state,
-        "data": confidential.mask(record.data, hidden) if hidden else record.data, "masked": hidden,
+        "data": confidential.mask(record.data, hidden) if hidden else record.data, "masked": list(hidden),
         "version": record.version,
         "created_by": record.created_by_id, "created_at": as_aware(record.created_at).isoformat(),
         "updated_by": record.updated_by_id, "updated_at": as_aware(record.updated_at).isoformat(),
@@ -229,7 +230,8 @@ def simulate(ruleset_id: str):  # type: ignore[no-untyped-def]
 
 def _audit_json(entry: AuditEntry) -> dict[str, Any]:
     return {"id": entry.id, "at": as_aware(entry.at).isoformat(), "user_id": entry.user_id,
-            "action": entry.action, "record_version": entry.record_version, "diff": entry.diff}
+            "action": entry.action, "action_title": action_title(entry.action), "detail": entry.detail or "",
+            "record_version": entry.record_version, "diff": entry.diff}
 
 
 def _body() -> Any:
@@ -240,7 +242,7 @@ def _body() -> Any:
 
 
 # -- documents (公文): issue, read, download; the service is server/documents/service.py --------------
-DOCUMENT_BODY_KEYS = ("doc_id", "record_id", "month")
+DOCUMENT_BODY_KEYS = ("doc_id", "record_id", "month", "confirm_reissue")
 
 
 def document_json(row: Any) -> dict[str, Any]:
@@ -250,7 +252,7 @@ def document_json(row: Any) -> dict[str, Any]:
             "links": {"self": f"{bp.url_prefix}/documents/{row.id}", "pdf": f"{bp.url_prefix}/documents/{row.id}.pdf"}}
 
 
-def _document_body() -> tuple[str, int | None, str | None]:
+def _document_body() -> tuple[str, int | None, str | None, bool]:
     body = _body()
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("", "请求体应为 JSON 对象：{\"doc_id\", \"record_id\"} 或 {\"doc_id\", \"month\"}")])
@@ -265,22 +267,29 @@ def _document_body() -> tuple[str, int | None, str | None]:
         errors.append(FieldError("/month", "应为字符串，格式如 2026-11"))
     if record_id is not None and month is not None:
         errors.append(FieldError("/month", "record_id 与 month 只能给出其一"))
+    confirm = body.get("confirm_reissue", False)
+    if not isinstance(confirm, bool):
+        errors.append(FieldError("/confirm_reissue", "应为 true 或 false"))
     if errors:
         raise ValidationFailed(errors)
-    return doc_id, record_id, month
+    return doc_id, record_id, month, confirm
 
 
 @bp.post("/documents")
 def document_issue():  # type: ignore[no-untyped-def]
-    """Issue a document: ``{"doc_id", "record_id"}`` or, for a statistics document, ``{"doc_id", "month"}``."""
+    """Issue a document: ``{"doc_id", "record_id"}`` or, for a statistics document, ``{"doc_id", "month"}``;
+    a second one for the same record only with ``"confirm_reissue": true`` (else 409 listing the earlier)."""
     from server.documents import service as documents
     from server.documents.pdf import RenderError
 
-    doc_id, record_id, month = _document_body()
+    doc_id, record_id, month, confirm = _document_body()
     try:
-        row = documents.issue(doc_id, current_user, record_id=record_id, month=month)
+        row = documents.issue(doc_id, current_user, record_id=record_id, month=month, confirm_reissue=confirm)
     except RenderError as exc:
         return jsonify({"error": "render_failed", "message": str(exc)}), 422
+    except documents.AlreadyIssued as exc:  # nothing issued: the client repeats with confirm_reissue
+        return jsonify({"error": "already_issued", "message": str(exc),
+                        "earlier": [document_json(r) for r in exc.earlier]}), 409
     body = document_json(row)
     return jsonify(body), 201, {"Location": body["links"]["self"]}
 

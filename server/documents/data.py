@@ -169,9 +169,13 @@ def check_data(spec: DocumentSpec, data: dict[str, Any]) -> None:
         return "/" + "/".join(str(p) for p in path)
 
     errors = []
+    named: set[tuple[str, ...]] = set()  # jsonschema reports each missing property with the whole list
     for error in Draft202012Validator(schema).iter_errors(data):
         path = list(error.absolute_path)
         if error.validator == "required":
+            if tuple(map(str, path)) in named:  # so one object's missing fields are listed once, not N × N
+                continue
+            named.add(tuple(map(str, path)))
             for name in error.validator_value:
                 if isinstance(error.instance, dict) and name not in error.instance:
                     title = titles.get(name, name) if not path else name

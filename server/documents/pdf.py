@@ -14,10 +14,14 @@ from typing import Any
 
 from server.documents.fetcher import AssetOnlyFetcher
 from server.documents.fonts import font_face_css
+from server.documents.justify import justify_paragraphs
 from server.documents.sandbox import LAYOUT_DIR, make_environment
 
 STYLESHEET = LAYOUT_DIR / "gbt9704.css"
 MAX_HTML_CHARS = 2_000_000
+# Set by gbt9704.html: the 版记 and an empty marker where the text (with its 附件) ends; the context key
+# that tells the layout to put the 版记 on a page of its own (see Renderer.render).
+COLOPHON_ID, TEXT_END_ID, BACK_PAGE = "gbt9704-colophon", "gbt9704-end", "gbt9704_back_page"
 
 
 class RenderError(Exception):
@@ -73,12 +77,18 @@ class Renderer:
         return html
 
     def pdf(self, html: str, max_pages: int) -> RenderResult:
-        from weasyprint import HTML
-
+        """One HTML document as it is laid out (no 版记 placement pass: see :meth:`render`)."""
         self._ensure()
         fetcher = AssetOnlyFetcher(self._fetcher.roots)  # per render: its refusals are this render's
-        document = HTML(string=html, base_url=LAYOUT_DIR.as_uri() + "/", url_fetcher=fetcher).render(
+        return self._finish(self._layout(html, fetcher), max_pages, fetcher)
+
+    def _layout(self, html: str, fetcher: AssetOnlyFetcher) -> Any:
+        from weasyprint import HTML
+
+        return HTML(string=justify_paragraphs(html), base_url=LAYOUT_DIR.as_uri() + "/", url_fetcher=fetcher).render(
             stylesheets=[self._stylesheet], font_config=self._font_config)
+
+    def _finish(self, document: Any, max_pages: int, fetcher: AssetOnlyFetcher) -> RenderResult:
         if len(document.pages) > max_pages:
             raise RenderError(f"文书共 {len(document.pages)} 页，超过 {max_pages} 页的上限")
         data = document.write_pdf()
@@ -92,7 +102,31 @@ class Renderer:
 
     def render(self, templates: dict[str, str], template: str, context: dict[str, Any],
                max_pages: int) -> RenderResult:
-        return self.pdf(self.html(templates, template, context), max_pages)
+        """Render, then move the 版记 to an even page if it landed on an odd one.
+
+        GB/T 9704 7.4.1 puts the 版记 on the document's last side, the back of the last sheet (an even
+        page). Whether the 正文 ends on an odd or an even page is only known after layout, so a document
+        whose 版记 fell on an odd page is laid out a second time with the 版记 on a page of its own after
+        a ``break-before: left`` (a blank page in between when the 正文 ended on an even page; blank
+        pages, and the 版记 page after one, carry no page number, 7.5).
+        """
+        self._ensure()
+        fetcher = AssetOnlyFetcher(self._fetcher.roots)
+        document = self._layout(self.html(templates, template, {**context, BACK_PAGE: ""}), fetcher)
+        back = back_page(document)
+        if back:
+            document = self._layout(self.html(templates, template, {**context, BACK_PAGE: back}), fetcher)
+        return self._finish(document, max_pages, fetcher)
+
+
+def back_page(document: Any) -> str:
+    """How the 版记 must move: "" where it is (an even page, or no 版记 at all), "after-text" onto the
+    even page that follows an odd last page of text, "after-blank" past a blank page after an even one."""
+    pages = {name: i + 1 for i, page in enumerate(document.pages) for name in page.anchors}
+    colophon, end = pages.get(COLOPHON_ID), pages.get(TEXT_END_ID)
+    if colophon is None or end is None or colophon % 2 == 0:
+        return ""
+    return "after-text" if end % 2 == 1 else "after-blank"
 
 
 def _name(char: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, StrictUndefined
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
+from server.documents.titles import phrases, title_lines
 
 LAYOUT_DIR = Path(__file__).parent / "layout"
 BASE_TEMPLATE = "gbt9704.html"
@@ -111,6 +112,8 @@ def make_environment(templates: dict[str, str] | None = None) -> LimitedSandbox:
     _bounded_filters(env)
     env.filters["cn_date"] = cn_date
     env.filters["percent"] = percent
+    env.filters["phrases"] = phrases
+    env.filters["title_lines"] = title_lines
     return env
 
 

@@ -12,7 +12,7 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +167,10 @@ def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | 
     if spec.is_statistics:
         if not isinstance(month, str) or not MONTH.fullmatch(month):
             raise ValidationFailed([FieldError("/month", "请填写统计月份，格式如 2026-11")])
+        if month > today().strftime("%Y-%m"):  # a month still to come has nothing to count yet
+            year, mon = month.split("-")
+            raise ValidationFailed([FieldError(
+                "/month", f"{int(year)}年{int(mon)}月尚未到来，不能生成统计；请选择本月或以前的月份")])
         issuer = _issuer_unit(spec, user, None)
         _require_own_issuer(user, issuer, spec)
         unreadable = sorted({c["form"] for c in spec.document["source"]["statistics"]["columns"]}
@@ -230,9 +234,39 @@ class _NumberTaken(Exception):
     """Another issuer took the number this render carries; render again with the next one."""
 
 
-def issue(doc_id: str, user: User, record_id: int | None = None, month: str | None = None) -> IssuedDocument:
+class AlreadyIssued(Exception):
+    """The document was issued for this record before (and not revoked): a second one is issued only
+    when the person confirms it (409). ``earlier`` are those documents, newest first."""
+
+    status = 409
+
+    def __init__(self, title: str, earlier: list[IssuedDocument]):
+        self.title, self.earlier = title, earlier
+        numbers = "、".join(f"{row.number}（{cn_date(as_cst_date(row.issued_at))}）" for row in earlier)
+        super().__init__(f"该记录已签发过《{title}》：{numbers}。如确需再次签发，请确认后重新提交")
+
+
+def as_cst_date(moment: datetime) -> str:
+    """ISO date (China time) of a stored UTC moment."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return aware.astimezone(CST).date().isoformat()
+
+
+def earlier_issues(doc_id: str, record_id: int) -> list[IssuedDocument]:
+    """Documents of this kind issued for the record and still in force (revoked ones do not count)."""
+    return list(db.session.scalars(
+        select(IssuedDocument).where(IssuedDocument.doc_id == doc_id, IssuedDocument.record_id == record_id,
+                                     IssuedDocument.state == "issued").order_by(IssuedDocument.id.desc())))
+
+
+def issue(doc_id: str, user: User, record_id: int | None = None, month: str | None = None, *,
+          confirm_reissue: bool = False) -> IssuedDocument:
     """Take the next number, render with it, store: gap-free, and normally without holding a lock
     while WeasyPrint works.
+
+    A second document of the same kind for the same record is refused with :class:`AlreadyIssued`
+    unless ``confirm_reissue``: one record had three 挂牌督办通知书 from repeated clicks, each with its
+    own 发文字号, and a 发文字号 once taken cannot be returned.
 
     The render happens first with the number the counter would give next; the write transaction then
     takes that number and stores the PDF, or, when another issuer took it meanwhile, rolls back and
@@ -240,6 +274,10 @@ def issue(doc_id: str, user: User, record_id: int | None = None, month: str | No
     (and, on SQLite, the database write lock) until it is stored, so a busy 代字 always makes progress.
     """
     prepared = prepare(doc_id, user, record_id, month)
+    if prepared.record is not None and not confirm_reissue:
+        earlier = earlier_issues(doc_id, prepared.record.id)
+        if earlier:
+            raise AlreadyIssued(prepared.spec.title, earlier)
     short, year = prepared.short, today().year
     pattern = prepared.spec.document["number"]
     key = format_doc_number(pattern, issuer_short=short, year=year, seq=None)

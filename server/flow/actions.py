@@ -64,7 +64,8 @@ def issue_document(record: Record, doc_id: str, number_to: str | None, user: Use
     from server.errors import NotAllowed, ValidationFailed
 
     try:
-        issued = documents.issue(doc_id, user, record_id=record.id)
+        # the transition is the deliberate act: a case that enters the state again gets its document again
+        issued = documents.issue(doc_id, user, record_id=record.id, confirm_reissue=True)
     except (RenderError, ValidationFailed, NotAllowed, ActionFailed) as exc:
         message = "；".join(f"{e.message}" for e in exc.errors) if isinstance(exc, ValidationFailed) else \
             getattr(exc, "message", str(exc))

@@ -49,6 +49,15 @@ def list_columns(form: FormModel) -> list[tuple[str, str]]:
     return [(f.path, f.title) for f in simple[:DEFAULT_LIST_COLUMNS]]
 
 
+def title_paths(form: FormModel) -> list[str]:
+    """Paths whose values, joined by " · ", name a record to people (王建华, not its number): root
+    ``x-ui.title``, else the first list column. A reference to the record shows this title."""
+    configured = _root_ui(form).get("title")
+    if isinstance(configured, list):
+        return [p for p in configured if isinstance(p, str) and label_of(form, p) is not None and not _in_rows(form, p)]
+    return [path for path, _ in list_columns(form)[:1]]
+
+
 def filter_fields(form: FormModel) -> list[Filter]:
     """Root ``x-ui.filters`` that name a choice, date or date-time field (others are skipped)."""
     configured = _root_ui(form).get("filters")

@@ -9,7 +9,10 @@ import re
 from datetime import datetime
 from typing import Any, Iterator, Mapping
 
+from markupsafe import Markup
+
 from server.forms.fields import Field
+from server.forms.html import tag
 from server.forms.model import FormModel
 from server.forms.pointers import escape_token, is_index, split_pointer
 from server.forms.widgets import input_text
@@ -49,6 +52,23 @@ def format_value(field: Field | None, value: Any) -> str:
     if field is not None and kind == "object" and isinstance(value, Mapping):
         return _parts(field, value)
     return input_text(value)
+
+
+def display_cell(form: FormModel, path: str, value: Any, limit: int = CELL_MAX) -> Markup | str:
+    """A list cell: the shortened display text; an org unit's name carries its code on hover.
+
+    People read 东风社区, not 139901001001, but a clerk matching a statistics sheet still needs the
+    code, so it stays one hover away (``title``)."""
+    field = form.field_at(path)
+    text = shorten(format_value(field, value), limit)
+    return with_code(field, value, text)
+
+
+def with_code(field: Field | None, value: Any, text: str) -> Markup | str:
+    """``text`` in a span whose ``title`` is the stored code when ``field`` names an org unit."""
+    if field is None or "org" not in field.ui or not isinstance(value, str) or not value or text == value:
+        return text
+    return tag("span", {"class": "x-org", "title": value}, text)
 
 
 def shorten(text: str, limit: int = CELL_MAX) -> str:

@@ -35,6 +35,7 @@ _TYPES = {
 _FORMATS = {
     "date": "应为日期，例如 2026-05-01",
     "date-time": "应为日期时间，例如 2026-05-01T09:30",
+    "id_number": "身份证号不正确：出生日期或最后一位校验码不符，请核对",
 }
 _BOUNDS: dict[str, Callable[[str], str]] = {
     "minimum": "不能小于 {}".format, "maximum": "不能大于 {}".format,

@@ -235,6 +235,8 @@ def _num_attr(value: Any) -> str | None:
 
 def _select(slot: Slot) -> Markup:
     current = None if slot.value is None else option_value(slot.value)
+    org = "org" in slot.field.ui
+    parents = _parents(slot.field) if org else {}
     options = []
     if not slot.field.required:
         options.append(tag("option", {"value": ""}, "（不选）"))
@@ -244,10 +246,22 @@ def _select(slot: Slot) -> Markup:
     for const, title in slot.field.choices:
         selected = option_value(const) == current
         known = known or selected
-        options.append(tag("option", {"value": option_value(const), "selected": selected}, title))
+        parent = parents.get(option_value(const))
+        options.append(tag("option", {"value": option_value(const), "selected": selected},
+                           f"{parent} · {title}" if parent else title))
     if current is not None and not known:
         options.append(tag("option", {"value": current, "selected": True}, current))
-    return tag("select", _base(slot), *options)
+    return tag("select", {**_base(slot), "data-org-picker": "" if org else None}, *options)
+
+
+def _parents(field: Field) -> dict[str, str]:
+    """Code -> parent's name of an org field's units (``server.org.fields`` puts it in ``description``).
+
+    An option reads "城关街道 · 东风社区": two townships may each have a 东风村, and typing either
+    name finds it in the picker (``orgpicker.js``), which turns this select into a search box."""
+    choices = field.schema.get("oneOf")
+    return {option_value(c["const"]): c["description"] for c in choices if isinstance(c, dict)
+            and "const" in c and isinstance(c.get("description"), str)} if isinstance(choices, list) else {}
 
 
 def _choice_group(slot: Slot, input_type: str) -> Markup:

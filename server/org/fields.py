@@ -5,6 +5,13 @@ unit code. When a form is put into service its schema gets the matching active u
 ``oneOf`` choices, so the page shows a select of unit names, lists and exports show names, filters
 work, and validation refuses unknown codes, all through the ordinary choice machinery. ``route``
 marks fields whose unit the record is routed to (归口分流), so that unit's staff see it.
+
+A choice beneath a township or a department carries that parent's name as its ``description``
+("东风社区" in "城关街道"): villages of two townships may share a name, so the picker (static
+``orgpicker.js``) searches and shows the path, while lists and pages show the unit's own name.
+``scoped`` marks a *place* field (where something happened): the records service lets a user
+choose only units of their own area there (:func:`server.records.places.check_places`), whereas a
+routing field may name any unit of the county.
 """
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ from typing import Any, Iterator, Mapping
 
 from server.forms.pointers import escape_token
 
-UnitIndex = Mapping[str, tuple[str, str]]  # code -> (name, kind), active units in tree order
+UnitIndex = Mapping[str, tuple[str, str, str]]  # code -> (name, kind, parent's name), active units in tree order
 
 _CONTAINERS = ("then", "else")
 
@@ -27,9 +34,19 @@ def expand_org_fields(schema: Mapping[str, Any], units: UnitIndex) -> dict[str, 
     expanded = copy.deepcopy(dict(schema))
     for field, _pointer in _org_fields(expanded, ""):
         kinds = set(field["x-ui"]["org"].get("kinds") or [])
-        choices = [{"const": code, "title": name} for code, (name, kind) in units.items() if kind in kinds]
+        choices = [_choice(code, name, parent) for code, (name, kind, parent) in units.items() if kind in kinds]
         field["oneOf"] = choices or [{"const": "", "title": "（没有可选的单位）"}]
     return expanded
+
+
+def _choice(code: str, name: str, parent: str) -> dict[str, str]:
+    """One unit as a choice; the parent's name (not the county's) rides along for the picker."""
+    return {"const": code, "title": name, "description": parent} if parent else {"const": code, "title": name}
+
+
+def scoped_fields(schema: Mapping[str, Any]) -> list[str]:
+    """Pointers (rows as ``*``) of the place fields a user may fill only with units of their own area."""
+    return [pointer for field, pointer in _org_fields(schema, "") if field["x-ui"]["org"].get("scoped")]
 
 
 def route_fields(schema: Mapping[str, Any]) -> list[str]:

@@ -13,6 +13,11 @@ records service and the read paths above it hand data to readers through it, so 
 new form or path has to remember. Masked values are never written back: a save by a reader who cannot
 see them keeps the stored values and the switch that protects them. Search keeps protected values in
 a second text (``records.search_protected``) that only readers who may see them search.
+
+Personal data a form marks in a field's ``x-ui`` (``"sensitive": "id_number"``, with ``readers`` shaped
+like the grants above) is protected the same way, always, with one difference: other readers see it
+partly masked (``110101********1234``), enough to tell two people apart, not to use the number. A field
+inside a table is named with ``*`` for its rows (``/parties/*/id_number``).
 """
 from __future__ import annotations
 
@@ -30,13 +35,16 @@ from server.auth.models import User
 from server.auth.permissions import user_level
 from server.errors import NotFound
 from server.forms import build_form, search_text
-from server.forms.pointers import get_path, split_pointer
+from server.forms.pointers import get_path, is_index, split_pointer, to_pointer
 from server.org.models import OrgUnit
 from server.org.service import unit_by_id
 from server.records.models import AuditEntry, Record
 from server.specs.model import FormSpec
 
 PLACEHOLDER = "（保密）"
+#: Masking styles of ``x-ui.sensitive``: how much of the value other readers see.
+SENSITIVE_STYLES = ("id_number",)
+ROWS = "*"  # a pointer token standing for every row of a table
 #: Hidden values shorter than this are not scrubbed out of free text (one character is everywhere).
 MIN_SECRET = 2
 ALWAYS = "always"
@@ -60,9 +68,17 @@ class Protection:
     pointers: tuple[str, ...]
     when: str | None
     readers: tuple[Reader, ...]
+    style: str | None = None  # None: the whole value reads PLACEHOLDER; else one of SENSITIVE_STYLES
 
     def active(self, data: Any) -> bool:
         return self.when is None or get_path(data, self.when) is True
+
+
+def cover(value: Any, style: str | None) -> Any:
+    """What a reader who may not see ``value`` gets instead."""
+    if style == "id_number" and isinstance(value, str) and len(value) > 10 and value != PLACEHOLDER:
+        return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    return PLACEHOLDER
 
 
 _cache: dict[str, tuple[Protection, ...]] = {}
@@ -75,7 +91,7 @@ def form_protections(form: FormSpec) -> tuple[Protection, ...]:
         found = _cache.get(form.digest)
     if found is None:
         found = tuple(_protection(entry) for entry in form.schema.get("x-confidential") or ()
-                      if isinstance(entry, dict))
+                      if isinstance(entry, dict)) + tuple(_sensitive(form.schema, ""))
         with _lock:
             if len(_cache) > 256:
                 _cache.clear()
@@ -89,6 +105,46 @@ def _protection(entry: Mapping[str, Any]) -> Protection:
                     for r in entry.get("readers") or () if isinstance(r, dict) and "role" in r)
     return Protection(title=str(entry.get("title", "")), pointers=tuple(entry.get("fields") or ()),
                       when=None if when in (None, ALWAYS) else str(when), readers=readers)
+
+
+def _sensitive(node: Any, pointer: str) -> Iterable[Protection]:
+    """Protections for the fields under ``node`` marked ``x-ui.sensitive`` (rows' fields with ``*``)."""
+    if not isinstance(node, dict):
+        return
+    ui = node.get("x-ui")
+    if isinstance(ui, dict) and ui.get("sensitive") in SENSITIVE_STYLES and pointer:
+        readers = tuple(Reader(role=r["role"], levels=tuple(r["levels"]) if r.get("levels") else None,
+                               unit=r.get("unit")) for r in ui.get("readers") or () if isinstance(r, dict) and "role" in r)
+        yield Protection(title=str(node.get("title", "")), pointers=(pointer,), when=None, readers=readers,
+                         style=str(ui["sensitive"]))
+        return
+    for key, child in (node.get("properties") or {}).items():
+        yield from _sensitive(child, f"{pointer}/{key}")
+    if isinstance(node.get("items"), dict):
+        yield from _sensitive(node["items"], f"{pointer}/{ROWS}")
+
+
+def expand(pointer: str, data: Any) -> list[str]:
+    """The concrete pointers a pointer with ``*`` (every row) names in ``data``."""
+    head, star, tail = pointer.partition("/" + ROWS)
+    if not star:
+        return [pointer]
+    if tail and not tail.startswith("/"):  # a key that merely starts with "*"
+        return [pointer]
+    rows = get_path(data, head)
+    if not isinstance(rows, list):
+        return []
+    return [p for i in range(len(rows)) for p in expand(f"{head}/{i}{tail}", data)]
+
+
+def covers_of(protections: Iterable[Protection], data: Any) -> dict[str, str | None]:
+    """Concrete pointer -> masking style; where two protections cover one value the whole-value one wins."""
+    out: dict[str, str | None] = {}
+    for protection in protections:
+        for pointer in protection.pointers:
+            for concrete in expand(pointer, data):
+                out[concrete] = None if concrete in out and out[concrete] is None else protection.style
+    return out
 
 
 def protections_for(form_id: str, version: int | None = None) -> tuple[Protection, ...]:
@@ -168,31 +224,39 @@ def hidden_from(record: Record, user: User | Sight | None, data: Any = None) -> 
     return [p for p in record_protections(record) if p.active(data) and not seer.sees(p, record)]
 
 
+def hidden_covers(record: Record, user: User | Sight | None) -> dict[str, str | None]:
+    """Concrete pointers of the values this reader may not see, each with its masking style."""
+    return covers_of(hidden_from(record, user), record.data)
+
+
 def hidden_pointers(record: Record, user: User | Sight | None) -> list[str]:
-    return [pointer for p in hidden_from(record, user) for pointer in p.pointers]
+    return list(hidden_covers(record, user))
 
 
 # -- data as a reader gets it -------------------------------------------------------------------------
 def visible_data(record: Record, user: User | Sight | None) -> dict[str, Any]:
     """The record's data as this reader may see it. Read-only: nothing hidden means the stored dict itself."""
-    hidden = hidden_pointers(record, user)
+    hidden = hidden_covers(record, user)
     return mask(record.data, hidden) if hidden else record.data
 
 
 def public_data(record: Record) -> dict[str, Any]:
     """The data with every protection in force masked, whoever reads: for what many units read at
     once and cannot be tailored per reader (issued documents, inbox lines)."""
-    pointers = [p for prot in record_protections(record) if prot.active(record.data) for p in prot.pointers]
-    return mask(record.data, pointers) if pointers else record.data
+    covers = covers_of((p for p in record_protections(record) if p.active(record.data)), record.data)
+    return mask(record.data, covers) if covers else record.data
 
 
-def mask(data: Any, pointers: Iterable[str]) -> Any:
-    """A copy of ``data`` with the values at ``pointers`` (where filled in) replaced by the placeholder."""
+def mask(data: Any, pointers: Iterable[str] | Mapping[str, str | None]) -> Any:
+    """A copy of ``data`` with the values at ``pointers`` (where filled in) masked: replaced by the
+    placeholder, or partly masked where a mapping gives a style (see :func:`cover`)."""
+    styles = pointers if isinstance(pointers, Mapping) else dict.fromkeys(pointers)
     out = copy.deepcopy(data)
-    for pointer in pointers:
-        parent, key = _parent(out, pointer)
-        if parent is not None and key in parent and not _blank(parent[key]):
-            parent[key] = PLACEHOLDER
+    for pointer, style in styles.items():
+        for concrete in expand(pointer, out):
+            parent, key = _parent(out, concrete)
+            if parent is not None and key in parent and not _blank(parent[key]):
+                parent[key] = cover(parent[key], style)
     return out
 
 
@@ -203,6 +267,9 @@ def _parent(data: Any, pointer: str, create: bool = False) -> tuple[dict[str, An
         return None, ""
     node = data
     for token in tokens[:-1]:
+        if isinstance(node, list) and is_index(token) and int(token) < len(node):
+            node = node[int(token)]
+            continue
         if not isinstance(node, dict):
             return None, ""
         if create and not isinstance(node.get(token), dict) and node.get(token) is None:
@@ -225,7 +292,8 @@ def keep_hidden(record: Record, data: Any, user: User | Sight | None) -> Any:
     out = copy.deepcopy(data)
     for protection in hidden:
         for pointer in protection.pointers + ((protection.when,) if protection.when else ()):
-            _restore(out, record.data, pointer)
+            for concrete in expand(pointer, record.data):
+                _restore(out, record.data, concrete)
     return out
 
 
@@ -245,17 +313,22 @@ def search_texts(form: FormSpec, number: str, data: Any) -> tuple[str, str]:
     """(open text, protected text) of a record for search: values under a protection in force go only
     into the second, which only readers who may see them search (see :func:`search_clause`)."""
     model = build_form(form)
-    pointers = [p for prot in form_protections(form) if prot.active(data) for p in prot.pointers]
+    pointers = list(covers_of((prot for prot in form_protections(form) if prot.active(data)), data))
     if not pointers:
         return f"{number.lower()} {search_text(model, data)}", ""
-    open_data, protected = copy.deepcopy(data), {}
+    open_data, protected, in_rows = copy.deepcopy(data), {}, []
     for pointer in pointers:
         parent, key = _parent(open_data, pointer)
         if parent is not None and key in parent:
+            value = parent.pop(key)
+            if any(is_index(token) for token in split_pointer(pointer)):  # a row's value: searched as typed
+                in_rows.extend(str(v).lower() for v in (value if isinstance(value, list) else [value]))
+                continue
             inner, inner_key = _parent(protected, pointer, create=True)
             if inner is not None:
-                inner[inner_key] = parent.pop(key)
-    return f"{number.lower()} {search_text(model, open_data)}", search_text(model, protected)
+                inner[inner_key] = value
+    hidden_text = " ".join([search_text(model, protected), *in_rows]).strip()
+    return f"{number.lower()} {search_text(model, open_data)}", hidden_text
 
 
 def search_clause(form: FormSpec, user: User, q: str) -> ColumnElement[bool]:
@@ -273,7 +346,7 @@ def search_clause(form: FormSpec, user: User, q: str) -> ColumnElement[bool]:
 def protected_paths(form: FormSpec) -> set[str]:
     """Protected fields as list paths (``reporter/name``): never sorted on, since the order of hidden
     values would tell which records share one (the same informant)."""
-    return {p.lstrip("/") for prot in form_protections(form) for p in prot.pointers}
+    return {p.lstrip("/") for prot in form_protections(form) for p in prot.pointers if ROWS not in split_pointer(p)}
 
 
 # -- history --------------------------------------------------------------------------------------------
@@ -297,11 +370,15 @@ def history_for(record: Record, user: User | Sight | None, entries: Sequence[Aud
     seer = sight(user)
     hidden = [p for p in record_protections(record)
               if not seer.sees(p, record) and _ever_active(p, record.data, entries)]
-    pointers = [pointer for p in hidden for pointer in p.pointers]
+    styles: dict[str, str | None] = {}
+    for protection in hidden:
+        for pointer in protection.pointers:
+            styles[pointer] = None if styles.get(pointer, "") is None else protection.style
+    pointers = list(styles)
     secrets = _history_secrets(record.data, entries, pointers)
     return [HistoryEntry(id=e.id, at=e.at, user_id=e.user_id, action=e.action, subject=e.subject,
                          record_version=e.record_version,
-                         diff=mask_diff(e.diff or [], pointers) if pointers else list(e.diff or []),
+                         diff=mask_diff(e.diff or [], styles) if pointers else list(e.diff or []),
                          detail=scrub(e.detail or "", secrets)) for e in entries]
 
 
@@ -324,22 +401,31 @@ def _at_change(change: Mapping[str, Any], key: str, pointer: str | None) -> Any:
     return None
 
 
-def mask_diff(diff: Sequence[Mapping[str, Any]], pointers: Sequence[str]) -> list[dict[str, Any]]:
-    """Diff changes with values at (or under) ``pointers`` masked, also inside a whole object added at once."""
+def mask_diff(diff: Sequence[Mapping[str, Any]], pointers: Sequence[str] | Mapping[str, str | None]) -> list[dict[str, Any]]:
+    """Diff changes with values at (or under) ``pointers`` masked, also inside a whole object added at once;
+    ``*`` in a pointer matches any row."""
+    styles = pointers if isinstance(pointers, Mapping) else dict.fromkeys(pointers)
     out = []
     for original in diff:
         change = dict(original)
-        path = change.get("path", "")
-        for pointer in pointers:
+        path = split_pointer(change.get("path", ""))
+        for pointer, style in styles.items():
+            wanted = split_pointer(pointer)
             for key in ("old", "new"):
                 if key not in change:
                     continue
-                if path == pointer or path.startswith(pointer + "/"):
-                    change[key] = change[key] if _blank(change[key]) else PLACEHOLDER
-                elif pointer.startswith(path + "/") and isinstance(change[key], (dict, list)):
-                    change[key] = mask(change[key], [pointer[len(path):]])
+                if _matches(wanted, path[:len(wanted)]) and len(path) >= len(wanted):
+                    change[key] = change[key] if _blank(change[key]) else cover(change[key], style)
+                elif len(wanted) > len(path) and _matches(wanted[:len(path)], path) \
+                        and isinstance(change[key], (dict, list)):
+                    change[key] = mask(change[key], {to_pointer(wanted[len(path):]): style})
         out.append(change)
     return out
+
+
+def _matches(pattern: Sequence[str], tokens: Sequence[str]) -> bool:
+    """Whether pointer tokens match a pattern's, ``*`` matching any row index."""
+    return len(pattern) == len(tokens) and all(p == t or (p == ROWS and is_index(t)) for p, t in zip(pattern, tokens))
 
 
 # -- free text that may quote hidden values (rule explanations and facts, audit details) ----------------------
@@ -349,7 +435,7 @@ def secrets(record: Record, user: User | Sight | None) -> list[str]:
 
 
 def _history_secrets(data: Any, entries: Sequence[AuditEntry], pointers: Sequence[str]) -> list[str]:
-    values = [get_path(data, p) for p in pointers]
+    values = [get_path(data, c) for p in pointers for c in expand(p, data)]
     values += [_at_change(c, key, p) for e in entries for c in e.diff or [] for key in ("old", "new") for p in pointers]
     return _texts(values)
 

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import select, true, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from server.audit import log_event
+from server.audit import POLICY_NOTICE_START, log_event
 from server.auth.models import User
 from server.db import write_transaction
 from server.auth.permissions import allowed
@@ -27,6 +27,7 @@ from server.records import confidential
 from server.records.diff import json_diff
 from server.records.models import AuditEntry, Record, RecordRoute
 from server.records.numbering import assign_number
+from server.records.places import check_places
 from server.records.scope import record_scope, reference_scope
 from server.specs.model import FormSpec
 from server.events import FORMS_PUBLISHED, RECORD_PREPARING, RECORD_SAVED, RECORD_SAVING, publish, subscribe
@@ -41,7 +42,8 @@ def registry():  # type: ignore[no-untyped-def]
 
 
 def check(form: FormSpec, data: Any, user: User | None, previous: dict[str, Any] | None = None) -> None:
-    """Raise ValidationFailed with every field error: schema first, then references to records.
+    """Raise ValidationFailed with every field error: schema first, then references to records,
+    then place fields outside the user's area (:mod:`server.records.places`).
 
     A new or changed reference must name a record the user may refer to (an out-of-scope number reads
     as unknown; ``user`` None is the system, which may name any existing record); references already stored are not re-judged, so a unit a record was routed to can
@@ -60,6 +62,7 @@ def check(form: FormSpec, data: Any, user: User | None, previous: dict[str, Any]
             Record.form_id == target, Record.number == value, scope))
         if exists is None:
             errors.append(FieldError(pointer, _ref_message(form, pointer, target, value)))
+    errors.extend(check_places(form, data, user, failed, previous))
     if errors:
         raise ValidationFailed(errors)
 
@@ -91,6 +94,39 @@ def create_record(form_id: str, data: Any, user: User) -> Record:
         record = insert_record(form, data, user, unit)
     publish(RECORD_SAVED, record=record, user=user, created=True)
     return record
+
+
+class RowRefused(ValidationFailed):
+    """A record of a bulk create refused while saving (a subscriber's check); ``index`` says which."""
+
+    def __init__(self, index: int, errors: list[FieldError]) -> None:
+        super().__init__(errors)
+        self.index = index
+
+
+def create_records(form: FormSpec, rows: list[dict[str, Any]], user: User, detail: str = "") -> list[Record]:
+    """Several new records as one write (an Excel import): all of them are saved, or none.
+
+    The caller has already run :func:`check` on each row (so that it can name the sheet row of every
+    error); each record then goes through :func:`insert_record` like a single save (numbered without
+    gaps, audited, routed, put into its workflow's initial state), and "saved" is published for each
+    after the one commit, so rules see imported records as they see typed ones. ``detail`` is written
+    as one extra audit row (action ``import``) naming the file and the count.
+    """
+    require(user, "create", form)
+    unit = _home_unit(user)
+    records: list[Record] = []
+    with write_transaction():
+        for index, data in enumerate(rows):
+            try:
+                records.append(insert_record(form, data, user, unit))
+            except ValidationFailed as exc:
+                raise RowRefused(index, exc.errors) from exc
+        if detail:
+            log_event("import", "form", user_id=user.id, subject=form.id, detail=detail, form_id=form.id)
+    for record in records:
+        publish(RECORD_SAVED, record=record, user=user, created=True)
+    return records
 
 
 def insert_record(form: FormSpec, data: dict[str, Any], user: User, unit: OrgUnit) -> Record:
@@ -230,6 +266,15 @@ def record_history(record_id: int, user: User) -> list[confidential.HistoryEntry
         .order_by(AuditEntry.id)
     ))
     return confidential.history_for(record, user, entries)
+
+
+def policy_notices(record_id: int, after_version: int, user: User) -> list[str]:
+    """What rules replaced in the record after ``after_version`` ("规则『…』已将 牵头单位 由 X 改为 Y"),
+    as this reader may read it: shown to the person whose save set the rules off, so that no typed
+    value is replaced unseen."""
+    return [line for entry in record_history(record_id, user)
+            if entry.action == "rule_update" and (entry.record_version or 0) > after_version
+            for line in (entry.detail or "").splitlines() if line.startswith(POLICY_NOTICE_START)]
 
 
 def audit_entry_as_read(entry: AuditEntry, user: User) -> confidential.HistoryEntry | None:

@@ -8,6 +8,11 @@ other ledgers go through the records service's one write path, tasks and notices
 Effects are keyed (``run.key`` + action index), so performing an action again updates its effect
 instead of repeating it. The workflow-only actions (timers, documents) are performed by
 ``server.flow.actions`` and never reach this module.
+
+Actions that write a record field (``set_field``, ``assign_responsibility`` into a text field) fill
+only an empty field unless the action says ``"mode": "overwrite"``: a rule must not silently replace
+what a clerk typed. Where an overwrite does replace a value, :attr:`ActionRun.overwrites` says so, and
+the caller shows it ("规则『…』已将 牵头单位 由 X 改为 Y").
 """
 from __future__ import annotations
 
@@ -53,6 +58,22 @@ class ActionRun:
     timer_id: int | None = None
     created: list[Record] = field(default_factory=list)   # published as saved after the commit
     updated: list[Record] = field(default_factory=list)
+    title: str = ""                                       # the rule's (or transition's) title, for notices
+    overwrites: list[tuple[str, str, Any, Any]] = field(default_factory=list)  # (title, pointer, old, new)
+
+    def write(self, pointer: str, value: Any, mode: str | None) -> None:
+        """Write a record field as an action's ``mode`` allows (``fill``, the default, or ``overwrite``),
+        noting a filled-in value that was replaced."""
+        current = get_path(self.data, pointer)
+        if not _blank(current) and (mode or "fill") != "overwrite":
+            return
+        if not _blank(current) and current != value:
+            self.overwrites.append((self.title, pointer, copy.deepcopy(current), copy.deepcopy(value)))
+        set_pointer(self.data, pointer, value)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
 
 
 class _Fields(dict):
@@ -128,10 +149,9 @@ def perform(action: Mapping[str, Any], index: int, run: ActionRun) -> None:
     if run.data is None and do in ("set_field", "assign_responsibility", "route_to", "update_record"):
         raise ActionFailed(f"动作 {do} 需要一条记录，这条规则的事实不是记录")
     if do == "set_field":
-        if action.get("mode") != "fill" or get_path(run.data, action["field"]) in (None, "", []):
-            set_pointer(run.data, action["field"], action["value"])
+        run.write(action["field"], action["value"], action.get("mode"))
     elif do == "assign_responsibility":
-        _assign(run.data, action)
+        _assign(run, action)
     elif do == "route_to":
         from server.records.service import add_route_in_transaction
 
@@ -271,9 +291,10 @@ def system_user() -> User:
     return user
 
 
-def _assign(data: dict[str, Any], action: Mapping[str, Any]) -> None:
-    """Write the holder of a post into a field: a text field gets the name; a list of people
-    (rows of name/unit/position) gets a row, once."""
+def _assign(run: ActionRun, action: Mapping[str, Any]) -> None:
+    """Write the holder of a post into a field: a text field gets the name (as ``mode`` allows); a list
+    of people (rows of name/unit/position) gets a row, once."""
+    data = run.data
     unit = unit_of(action.get("unit"))
     holder = unit.posts.get(action["post"])
     if not holder:
@@ -288,7 +309,21 @@ def _assign(data: dict[str, Any], action: Mapping[str, Any]) -> None:
             rows.append(row)
         set_pointer(data, action["field"], rows)
     else:
-        set_pointer(data, action["field"], holder)
+        before = get_path(data, action["field"])
+        run.write(action["field"], holder, action.get("mode"))
+        _write_position(run, action, before, holder)
+
+
+def _write_position(run: ActionRun, action: Mapping[str, Any], before: Any, holder: str) -> None:
+    """The post goes with the name it belongs to (``position_field``), so that a record — and the
+    documents made from it — never names one person with another's post: written with a name the rule
+    just wrote, filled in beside the holder's name already there, left alone beside a typed other name."""
+    if not action.get("position_field") or not action.get("position"):
+        return
+    if get_path(run.data, action["field"]) != holder:  # a name the clerk typed was kept
+        return
+    mode = "overwrite" if before != holder else action.get("mode")
+    run.write(action["position_field"], action["position"], mode)
 
 
 def set_pointer(data: dict[str, Any], pointer: str, value: Any) -> None:

@@ -20,11 +20,14 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from server.audit import POLICY_NOTICE_START
 from server.auth.models import User
 from server.db import write_transaction
 from server.errors import Conflict, ValidationFailed
 from server.events import RECORD_SAVED, publish, subscribe
 from server.extensions import db
+from server.forms import build_form
+from server.forms.display import describe_change
 from server.inbox import service as inbox
 from server.org.models import OrgUnit
 from server.org.service import unit_by_id
@@ -251,25 +254,45 @@ def _apply(rules: RulesSpec, plans: list[_Plan], record: Record | None, user: Us
     inbox.withdraw_for_decisions(d.id for d in lifted)
     db.session.flush()
     data = copy.deepcopy(fresh.data) if fresh is not None else None
-    decisions, created = [], []
+    decisions, created, overwrites = [], [], []
     for plan in plans:
         outcome = plan.outcome
         for rule_id, _ in plan.pending:
             decision = _decision(rules, outcome, rule_id, fresh, user, "applied")
             run = ActionRun(key=f"{outcome.ruleset.id}:{rule_id}:{_effect_subject(outcome, fresh)}", record=fresh, data=data,
                             user=user, today=ctx.today, calendar=ctx.calendar, params=ctx.parameters,
-                            source=f"rule:{outcome.ruleset.id}.{rule_id}", decision_id=decision.id)
+                            source=f"rule:{outcome.ruleset.id}.{rule_id}", decision_id=decision.id, title=decision.title)
             for index, action in enumerate(decision.actions):
                 perform(action, index, run)
             created += run.created
+            overwrites += run.overwrites
             decisions.append(decision)
     if fresh is not None and data != fresh.data:
         try:
             validate_data(fresh, data)
         except ValidationFailed as exc:
             raise ActionFailed("；".join(f"{e.pointer} {e.message}" for e in exc.errors)) from exc
-        write_data(fresh, data, user, "rule_update", detail="规则决定：" + "、".join(str(d.id) for d in decisions))
+        # Made by policy, not by the person whose save set the rules off: no user, the rules named.
+        write_data(fresh, data, None, "rule_update", detail=policy_detail(rules, fresh, decisions, overwrites))
     return decisions, created
+
+
+def policy_detail(rules: RulesSpec, record: Record, decisions: list[Decision], overwrites: list[tuple[str, str, Any, Any]]) -> str:
+    """The audit detail of a change made by policy: the rulesets and rules that made it (first line),
+    then one line per value a rule replaced — "规则『…』已将 牵头单位 由 X 改为 Y" — which the record
+    page shows the person who saved and the history keeps."""
+    from server.records.service import registry
+
+    names: dict[str, list[str]] = {}
+    for decision in decisions:
+        ruleset = rules.rulesets.get(decision.ruleset)
+        names.setdefault(ruleset.title if ruleset else decision.ruleset, []).append(f"『{decision.title}』")
+    lines = ["；".join(f"规则集『{ruleset}』规则{'、'.join(titles)}" for ruleset, titles in names.items())]
+    model = build_form(registry().form(record.form_id))
+    for title, pointer, old, new in overwrites:
+        label, old_text = describe_change(model, pointer, old)
+        lines.append(f"{POLICY_NOTICE_START}{title}』已将 {label} 由 {old_text} 改为 {describe_change(model, pointer, new)[1]}")
+    return "\n".join(lines)
 
 
 def _effect_subject(outcome: Outcome, record: Record | None) -> str:
@@ -312,6 +335,12 @@ def _relevant_attributes(rule: dict[str, Any]) -> set[str]:
     for text in texts:
         names |= {n for _, n, _, _ in string.Formatter().parse(text) if n and not n.startswith("param.")}
     return names
+
+
+def ruleset_titles() -> dict[str, str]:
+    """Ruleset id -> its title from configuration: pages name rulesets in Chinese (the id on hover)."""
+    rules = live_rules()
+    return {ruleset_id: spec.title for ruleset_id, spec in rules.rulesets.items()} if rules else {}
 
 
 def decisions_for(record: Record, reader: User | None = None) -> list[Any]:

@@ -25,7 +25,7 @@ class ActionSpec:
 
 ACTIONS: dict[str, ActionSpec] = {a.name: a for a in (
     ActionSpec("set_field", "设置字段", ("field", "value"), ("mode",)),
-    ActionSpec("assign_responsibility", "确定责任人", ("role", "post", "field"), ("unit", "position")),
+    ActionSpec("assign_responsibility", "确定责任人", ("role", "post", "field"), ("unit", "position", "position_field", "mode")),
     ActionSpec("route_to", "归口分流", ("unit",)),
     ActionSpec("create_task", "生成任务", ("title", "assignee", "due_working_days")),
     ActionSpec("mark_ineligible", "取消评先资格", ("unit", "award"), ("from", "until")),
@@ -40,7 +40,9 @@ ACTIONS: dict[str, ActionSpec] = {a.name: a for a in (
 )}
 
 RESPONSIBILITY_ROLES = ("first_responsible", "direct_responsible")
-SET_FIELD_MODES = ("overwrite", "fill")  # fill: only when the field is empty
+#: How an action writes a record field: ``fill`` (the default) only an empty one, ``overwrite`` whatever
+#: is there (shown to the person who saved, and in the history, as the rule's change).
+SET_FIELD_MODES = ("fill", "overwrite")
 EVENTS = ("record_saved", "daily")
 
 # -- facts ----------------------------------------------------------------------------------------

@@ -113,9 +113,13 @@ def _set_field(at: str, action: dict[str, Any], ctx: ActionContext) -> list[Prob
     if target is not None and "value" in action and kind in ("integer", "number", "boolean") and \
             (isinstance(value, str) or (kind == "boolean") != isinstance(value, bool)):
         out.append((pointer_join(at, "value"), f"字段 {show(action['field'])} 的值应为{_TYPE.get(kind, kind)}，实际为 {show(value)}"))
+    return out + _mode(at, action)
+
+
+def _mode(at: str, action: dict[str, Any]) -> list[Problem]:
     if "mode" in action and action["mode"] not in SET_FIELD_MODES:
-        out.append((pointer_join(at, "mode"), f"应为 overwrite（覆盖）或 fill（只填空白）之一，实际为 {show(action['mode'])}"))
-    return out
+        return [(pointer_join(at, "mode"), f"应为 fill（只填空白，默认）或 overwrite（覆盖已填的值）之一，实际为 {show(action['mode'])}")]
+    return []
 
 
 _TYPE = {"integer": "整数", "number": "数字", "boolean": "布尔值", "string": "字符串"}
@@ -124,9 +128,13 @@ _TYPE = {"integer": "整数", "number": "数字", "boolean": "布尔值", "strin
 def _assign(at: str, action: dict[str, Any], ctx: ActionContext) -> list[Problem]:
     out = _needs_record(at, action, ctx)
     out += find_field(pointer_join(at, "field"), action.get("field"), ctx.schema, ctx.form)[0]
+    if "position_field" in action:
+        out += find_field(pointer_join(at, "position_field"), action.get("position_field"), ctx.schema, ctx.form)[0]
+        if not action.get("position"):
+            out.append((pointer_join(at, "position"), "写入 position_field 时须写明职务（position）"))
     if action.get("role") not in RESPONSIBILITY_ROLES:
         out.append((pointer_join(at, "role"), f"应为 {'、'.join(RESPONSIBILITY_ROLES)} 之一，实际为 {show(action.get('role'))}"))
-    return out
+    return out + _mode(at, action)
 
 
 def _route(at: str, action: dict[str, Any], ctx: ActionContext) -> list[Problem]:

@@ -236,6 +236,7 @@ def _template_errors(path: Path, file: str) -> list[ConfigError]:
     from jinja2 import TemplateSyntaxError, meta, nodes
 
     from server.documents.sandbox import BASE_TEMPLATE, make_environment
+    from server.specs.jinja_messages import explain
 
     if not path.is_file():
         return [ConfigError(file, "", 1, 1, f"缺少文件 {file}")]
@@ -247,7 +248,7 @@ def _template_errors(path: Path, file: str) -> list[ConfigError]:
     try:
         ast = env.parse(source)
     except TemplateSyntaxError as exc:
-        return [ConfigError(file, "", exc.lineno or 1, 1, f"模板语法错误：{exc.message}")]
+        return [ConfigError(file, "", exc.lineno or 1, 1, f"模板语法错误：{explain(exc.message or '')}")]
     errors = []
     if BASE_TEMPLATE not in set(meta.find_referenced_templates(ast)):
         errors.append(ConfigError(file, "", 1, 1, f"模板应以 {{% extends \"{BASE_TEMPLATE}\" %}} 使用公文版式"))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from server.errors import ConfigError, ConfigInvalid
+from server.org.kinds import KINDS
 from server.specs.files import merge_problems, read_json
 from server.specs.jsonpos import pointer_join, position_of, unescape_token
 from server.specs.metaschema import (
@@ -262,12 +263,23 @@ class _Semantics:
         if "org" in ui and (schema.get("type") != "string" or "oneOf" in schema):
             found = "带 oneOf 的选项字段" if "oneOf" in schema else f"type 为 {show(schema.get('type'))} 的字段"
             self.add(pointer_join(pointer, "x-ui", "org"), f"x-ui.org 只能用于不带 oneOf 的字符串字段（值为单位代码），实际为 {found}")
+        if "org" in ui:
+            self._scoped_org(_dict(ui["org"]), pointer_join(pointer, "x-ui", "org"))
         if "order" in ui and kind != "object":
             self.add(pointer_join(pointer, "x-ui", "order"), f"x-ui.order 只能用于对象字段，实际为{_KIND_NAMES[kind]}")
         self._choices(schema.get("oneOf"), pointer_join(pointer, "oneOf"))
         if kind == "object":
             self._object(schema, pointer)
         self._field(schema.get("items"), pointer_join(pointer, "items"))
+
+    def _scoped_org(self, org: dict[str, Any], pointer: str) -> None:
+        """A place field (``scoped``) lists places: a department has no place in a township's area."""
+        kinds = org.get("kinds") if isinstance(org.get("kinds"), list) else []
+        offices = [k for k in kinds if k in KINDS and not KINDS[k].territorial]
+        if org.get("scoped") is True and offices:
+            names = "、".join(KINDS[k].title for k in offices)
+            self.add(pointer_join(pointer, "scoped"),
+                     f"scoped（只能选本辖区）只能用于乡镇、街道、村、社区等地域单位，实际还包括 {names}")
 
     def _ref(self, ref: Any, kind: str, pointer: str) -> None:
         """A ref holds a record number of another form: a string, and the form must exist."""

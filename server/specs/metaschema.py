@@ -44,7 +44,7 @@ FORM_META_SCHEMA: dict[str, Any] = {
         },
         "x-ui": {
             "type": "object",
-            "properties": {"order": _STRINGS, "list": _STRINGS, "filters": _STRINGS},
+            "properties": {"order": _STRINGS, "list": _STRINGS, "filters": _STRINGS, "title": _STRINGS},
             "additionalProperties": False,
         },
         "x-confidential": {"type": "array", "items": {"$ref": "#/$defs/confidential"}},
@@ -122,11 +122,16 @@ FORM_META_SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "required": ["kinds"],
                     "properties": {"kinds": {"type": "array", "minItems": 1, "items": {"enum": list(KINDS)}},
-                                   "route": {"type": "boolean"}},
+                                   "route": {"type": "boolean"}, "scoped": {"type": "boolean"}},
                     "additionalProperties": False,
                 },
                 "rows": {"type": "integer", "minimum": 1, "maximum": 50},
+                # Personal data shown partly masked (110101********1234) to all but these readers
+                # (server/records/confidential.py); an id_number is also checked (GB 11643 check digit).
+                "sensitive": {"enum": ["id_number"]},
+                "readers": {"type": "array", "items": {"$ref": "#/$defs/reader"}},
             },
+            "dependentRequired": {"readers": ["sensitive"]},
             "additionalProperties": False,
         },
     },

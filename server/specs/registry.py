@@ -76,7 +76,7 @@ class Registry:
         self._files_stamp = self._stamp()
         self._history: dict[tuple[str, int], FormSpec] = {}
         self._workflow_history: dict[tuple[str, int], Workflow] = {}
-        self._org: tuple[dict[str, tuple[str, str]], str] = ({}, "")
+        self._org: tuple[dict[str, tuple[str, str, str]], str] = ({}, "")
 
     # -- loading and publishing -------------------------------------------------------------
     def load_files(self) -> ConfigSet:
@@ -302,7 +302,7 @@ def _calendar(doc: dict[str, Any]) -> WorkCalendar:
     return WorkCalendar(years)
 
 
-def _spec_of(row: FormVersion, org: tuple[dict[str, tuple[str, str]], str]) -> FormSpec:
+def _spec_of(row: FormVersion, org: tuple[dict[str, tuple[str, str, str]], str]) -> FormSpec:
     """The FormSpec of a published version; org fields offer the live org units as choices."""
     if not has_org_fields(row.schema):
         return FormSpec(id=row.form_id, title=row.title, schema=row.schema, digest=row.digest, version=row.seq)
@@ -311,9 +311,17 @@ def _spec_of(row: FormVersion, org: tuple[dict[str, tuple[str, str]], str]) -> F
                     digest=row.digest, version=row.seq, org_digest=org_digest)
 
 
-def _org_index() -> tuple[dict[str, tuple[str, str]], str]:
-    """Active units (code -> name, kind) in configuration order, and a digest of them."""
+def _org_index() -> tuple[dict[str, tuple[str, str, str]], str]:
+    """Active units (code -> name, kind, parent's name below the county) in configuration order, and a digest.
+
+    The parent's name lets the picker tell apart villages of two townships with the same name."""
     rows = db.session.execute(
-        select(OrgUnit.code, OrgUnit.name, OrgUnit.kind).where(OrgUnit.is_active.is_(True)).order_by(OrgUnit.id)).all()
-    units = {code: (name, kind) for code, name, kind in rows}
+        select(OrgUnit.code, OrgUnit.name, OrgUnit.kind, OrgUnit.parent_id)
+        .where(OrgUnit.is_active.is_(True)).order_by(OrgUnit.id)).all()
+    parents = {unit_id: (name, kind) for unit_id, name, kind in db.session.execute(
+        select(OrgUnit.id, OrgUnit.name, OrgUnit.kind).where(OrgUnit.is_active.is_(True)))}
+    units = {}
+    for code, name, kind, parent_id in rows:
+        parent_name, parent_kind = parents.get(parent_id, ("", "county"))
+        units[code] = (name, kind, "" if parent_kind == "county" else parent_name)
     return units, canonical_digest(units)

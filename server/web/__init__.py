@@ -7,8 +7,10 @@ import flask_admin
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from server.auth.permissions import allowed
 from server.errors import NotAllowed, NotFound
 from server.records.query import visible_forms
+from server.specs.model import FormSpec
 
 PUBLIC_ENDPOINTS = {"auth.login", "api.health", "static", "vendor.static"}
 
@@ -20,6 +22,7 @@ def register_web(app: Flask) -> None:
     from server.web.auth_views import bp as auth_bp
     from server.web.document_views import bp as documents_bp
     from server.web.flow_views import bp as flow_bp
+    from server.web.import_views import allow_import_uploads, bp as imports_bp
     from server.web.record_views import bp as records_bp
     from server.web.register_views import bp as registers_bp
 
@@ -31,15 +34,24 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(registers_bp)
     app.register_blueprint(flow_bp)
+    app.register_blueprint(imports_bp)
+    app.url_value_preprocessor(allow_import_uploads)  # the Excel import may post more than 2 MB
     app.before_request(_before_request)
     app.after_request(_security_headers)
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(NotAllowed, _forbidden)
     app.jinja_env.globals["menu_forms"] = lambda: visible_forms(current_user) if current_user.is_authenticated else []
+    app.jinja_env.globals["may"] = _may
     from server.timeutil import local
 
     app.jinja_env.filters["local"] = local
+
+
+def _may(action: str, form: FormSpec) -> bool:
+    """``may('create', form)`` in templates: the very check the records service makes, so a page
+    offers only the buttons and links that will not answer 403 (a leader sees no 登记)."""
+    return bool(current_user.is_authenticated and allowed(current_user, action, form))
 
 
 def _before_request():  # type: ignore[no-untyped-def]

@@ -34,13 +34,18 @@ def _registry():  # type: ignore[no-untyped-def]
 
 @bp.app_context_processor
 def _documents_nav() -> dict[str, Any]:
-    """``documents_nav``: whether the live configuration has any documents (the 文书登记 link)."""
+    """``documents_nav``: whether to offer 文书登记 — to a user who may issue some document or can
+    see an issued one, not to everyone while the register would be empty for them forever."""
     def enabled() -> bool:
         registry = current_app.extensions.get("registry")
+        if not current_user.is_authenticated:
+            return False
         try:
-            return bool(registry and registry.live.documents)
+            specs = list(registry.live.documents.values()) if registry else []
         except Exception:  # no published configuration yet: no link
             return False
+        return (any(service.may(current_user, s) for s in specs)
+                or bool(specs and service.issued_list(current_user, limit=1)))
     return {"documents_nav": enabled, "document_states": STATES}
 
 
@@ -97,8 +102,15 @@ def record_preview(record_id: int, doc_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/records/<int:record_id>/documents/<doc_id>", methods=["POST"])
 def record_issue(record_id: int, doc_id: str):  # type: ignore[no-untyped-def]
-    row, failure = _attempt("未能签发文书", record_id,
-                            lambda: service.issue(doc_id, current_user, record_id=record_id))
+    """签发; when the record has this document already, a confirm page listing the earlier ones (409)
+    comes first, and only its button (``confirm_reissue``) issues another."""
+    confirm = request.form.get("confirm_reissue") == "1"
+    try:
+        row, failure = _attempt("未能签发文书", record_id, lambda: service.issue(
+            doc_id, current_user, record_id=record_id, confirm_reissue=confirm))
+    except service.AlreadyIssued as exc:
+        return render_template("documents/reissue.html", title=exc.title, earlier=exc.earlier,
+                               record_id=record_id, doc_id=doc_id), 409
     if failure:
         return failure
     flash(f"已签发《{row.title}》，文号 {row.number}", "success")

@@ -8,12 +8,14 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from server.auth.permissions import allowed
 from server.errors import Conflict, ValidationFailed
 from server.extensions import db
-from server.forms import build_form, describe_change, display_value, filter_fields, get_path, list_columns, parse_submission, render_fields, render_readonly, shorten
-from server.records import confidential, service
+from server.forms import build_form, describe_change, display_cell, display_value, filter_fields, get_path, list_columns, parse_submission, ref_values, render_fields, render_readonly, shorten
+from server.records import confidential, service, titles
 from server.records.export import export_workbook
+from server.web.history_notes import history_note
 from server.records.query import build_select, counts_by_form, list_page, parse_list_args, visible_forms
 
 bp = Blueprint("records", __name__)
@@ -40,11 +42,20 @@ def form_list(form_id: str):  # type: ignore[no-untyped-def]
     page = list_page(form, query, current_user)
     columns = list_columns(model)
     seer = confidential.Sight(current_user)
-    rows = [(r, [shorten(display_value(model, path, get_path(data, path))) for path, _ in columns])
-            for r, data in ((r, confidential.visible_data(r, seer)) for r in page.items)]
+    visible = [(r, confidential.visible_data(r, seer)) for r in page.items]
+    links = titles.referenced_in(model, [p for p, _ in columns], [d for _, d in visible], current_user)
+    rows = [(r, [_ref_link(links[key]) if (key := (path, get_path(data, path))) in links
+                 else display_cell(model, path, key[1]) for path, _ in columns]) for r, data in visible]
     workflow = _registry().workflow_for_form(form_id)
     return render_template("records/list.html", form=form, columns=columns, rows=rows, page=page,
-                           query=query, filters=filter_fields(model), workflow=workflow, today=_today())
+                           query=query, filters=filter_fields(model), workflow=workflow, today=_today(),
+                           units=titles.unit_names({r.org_unit_id for r in page.items}))
+
+
+def _ref_link(target: titles.Referenced) -> Markup:
+    """A reference as the referenced record's title linking to it, its number on hover."""
+    return Markup('<a class="x-ref" href="{}" title="{}">{}</a>').format(
+        url_for("records.detail", record_id=target.record_id), target.number, target.title)
 
 
 def _today():  # type: ignore[no-untyped-def]
@@ -68,6 +79,8 @@ def form_new(form_id: str):  # type: ignore[no-untyped-def]
             errors = {e.pointer: e.message for e in exc.errors}
         else:
             flash(f"已保存，编号 {record.number}", "success")
+            for notice in service.policy_notices(record.id, 0, current_user):
+                flash(notice, "warning")
             return redirect(url_for("records.detail", record_id=record.id))
     fields = render_fields(model, data, errors, lookup_url=_lookup_url)
     return render_template("records/edit.html", form=form, fields=fields, errors=errors, record=None), (422 if errors else 200)
@@ -77,16 +90,19 @@ def form_new(form_id: str):  # type: ignore[no-untyped-def]
 def detail(record_id: int):  # type: ignore[no-untyped-def]
     record = service.get_record(record_id, current_user)
     form = _registry().form_version(record.form_id, record.form_version)
-    body = render_readonly(build_form(form), confidential.visible_data(record, current_user))
+    model, data = build_form(form), confidential.visible_data(record, current_user)
+    referenced = titles.resolve(((target, number) for _, target, number in ref_values(model, data)), current_user)
+    body = render_readonly(model, data, {key: _ref_link(t) for key, t in referenced.items() if t.record_id})
     from server.flow.view import view as flow_view
-    from server.rules.service import decisions_for
+    from server.rules.service import decisions_for, ruleset_titles
     from server.web.document_views import record_documents  # documents: 生成文书 section
 
     flow = flow_view(record, current_user)
     may_update = allowed(current_user, "update", _registry().form(record.form_id))
     return render_template("records/detail.html", form=form, record=record, body=body, flow=flow, may_update=may_update,
                            timeline_users=service.user_labels({e.user_id for e in flow.timeline}, with_unit=True) if flow else {},
-                           decisions=decisions_for(record, current_user), **record_documents(record))
+                           decisions=decisions_for(record, current_user), ruleset_titles=ruleset_titles(),
+                           **record_documents(record))
 
 
 @bp.route("/records/<int:record_id>/edit", methods=["GET", "POST"])
@@ -107,6 +123,8 @@ def edit(record_id: int):  # type: ignore[no-untyped-def]
             conflict = exc
         else:
             flash("已保存修改", "success")
+            for notice in service.policy_notices(record_id, version, current_user):
+                flash(notice, "warning")
             return redirect(url_for("records.detail", record_id=record_id))
     fields = render_fields(model, data, errors, lookup_url=_lookup_url)
     status = 409 if conflict else 422 if errors else 200
@@ -129,6 +147,7 @@ def history(record_id: int):  # type: ignore[no-untyped-def]
     model = build_form(form)
     changes = {e.id: [_change_row(model, c) for c in e.diff] for e in entries}
     return render_template("records/history.html", form=form, record=record, entries=entries, changes=changes,
+                           notes={e.id: history_note(e) for e in entries},
                            users=service.user_labels({e.user_id for e in entries}))
 
 

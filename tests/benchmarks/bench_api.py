@@ -63,7 +63,7 @@ RECORD: dict[str, Any] = {
         "anonymous": False,
         "name": "李秀英",
         "gender": "female",
-        "id_number": "13012119720315402X",
+        "id_number": "13012119720315405X",
         "address": "城关镇东岗村三组",
         "phone": "13831123456",
     },

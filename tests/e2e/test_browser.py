@@ -177,4 +177,5 @@ def test_reference_picker_suggests_incident_numbers(page: Any, live_server: Any)
     page.get_by_label("转办要求").fill("请一周内反馈")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_role("status")).to_contain_text("已保存")
-    expect(detail_cell(page, "原登记编号")).to_have_text(number)
+    # the reference reads as the incident's title (its first list column), links to it, number on hover
+    expect(detail_cell(page, "原登记编号").locator("a.x-ref")).to_have_attribute("title", number)
