@@ -75,11 +75,18 @@ def serve(app: Flask) -> Iterator[LiveServer]:
         _seed_org_and_users()
         app.extensions["registry"].reload_org()
         db.session.remove()
+    with serve_app(app) as url:
+        yield LiveServer(app, url)
+
+
+@contextmanager
+def serve_app(app: Flask) -> Iterator[str]:
+    """Serve ``app`` as it is (its own org and users) on a free port in a background thread; yields its URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join(timeout=10)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -22,11 +21,10 @@ from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug.serving import make_server
 
 from server.extensions import db
 from server.settings import PROJECT_ROOT
-from tests.e2e.conftest import TIMEOUT_MS
+from tests.e2e.conftest import TIMEOUT_MS, serve_app
 
 pytestmark = pytest.mark.e2e
 
@@ -52,15 +50,8 @@ def _expect():  # type: ignore[no-untyped-def]
 def _serve(app: Any) -> Iterator[str]:
     """What tests/e2e/conftest.py's ``serve`` does, without seeding the test org (the demo tree of
     config/org is synced by the app's registry)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-flow-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve_app(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,15 +7,13 @@ The app runs on the demo county's org tree with the place test form (see tests/t
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import TIMEOUT_MS
+from tests.e2e.conftest import TIMEOUT_MS, serve_app
 from tests.test_org_places import DONGFENG, USERS, place_config
 
 pytestmark = pytest.mark.e2e
@@ -34,15 +32,8 @@ def place_server(make_app, tmp_path) -> Iterator[str]:  # type: ignore[no-untype
         for name, role, org in USERS:
             create_user(name, PASSWORD, role=role, org_code=org, display_name=name)
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-places", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve_app(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize("width", [1366, 390])

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import TIMEOUT_MS
+from tests.e2e.conftest import TIMEOUT_MS, serve_app
 from tests.test_web_buttons import _build_site
 
 pytestmark = pytest.mark.e2e
@@ -45,15 +43,8 @@ def shipped_site(e2e_browser, tmp_path_factory, schema_url) -> Iterator[str]:  #
         return app
 
     app = _build_site(make_app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-phone", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve_app(app) as url:
+        yield url
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
