@@ -43,6 +43,7 @@ from schemathesis.specs.openapi.checks import (
 
 from server.settings import PROJECT_ROOT
 from tests.conftest import PASSWORD
+from tests.test_flow_intake import PROBLEM, VISIT  # the same two matters the intake tests walk
 
 OPENAPI = "/api/v1/openapi.json"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
@@ -62,13 +63,6 @@ USERS = {
     "department_staff": ("pcs01", "GA-PCS01"),
     "info_officer": ("xinxiyuan", "139901001001"),
 }
-VISIT = {"received_at": "2026-11-02T09:30", "source": "visit", "first_accept_person": "贾艳",
-         "visitor": {"name": "王建华", "phone": "13931120001"}, "problem_category": "public_security",
-         "matter_type": "complaint", "summary": "东风小区夜间烧烤摊占道经营、噪音扰民", "demand": "请求取缔",
-         "location": {"division_code": "139901001001"}}
-PROBLEM = {"received_at": "2026-11-02T10:00", "info_source": "phone", "reporter": {"name": "李秀英", "phone": "13931120002"},
-           "location": {"division_code": "139901001001"}, "problem_category": "porn_gambling_drugs",
-           "description": "东风小区地下室夜间聚赌"}
 
 
 @pytest.fixture
