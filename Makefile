@@ -22,12 +22,17 @@ run: db
 	trap 'kill $$ticker 2>/dev/null' EXIT INT TERM; \
 	SERVER_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
 
+# With TEST_DATABASE_URL set (CI), the suite runs on SQLite and on PostgreSQL side by side, one per core;
+# the PostgreSQL run's output follows the SQLite run's, and both must pass.
 test: setup
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL) =="; \
-	  $(BIN)/python -m pytest; \
-	fi
+	@if [ -z "$$TEST_DATABASE_URL" ]; then exec $(BIN)/python -m pytest; fi; \
+	log=$$(mktemp); \
+	$(BIN)/python -m pytest >$$log 2>&1 & pg=$$!; \
+	echo "== SQLite (PostgreSQL at $$TEST_DATABASE_URL runs alongside) =="; \
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest; sqlite=$$?; \
+	wait $$pg; postgres=$$?; \
+	echo "== PostgreSQL ($$TEST_DATABASE_URL) =="; cat $$log; rm -f $$log; \
+	[ $$sqlite -eq 0 ] && [ $$postgres -eq 0 ]
 
 setup: system-deps fonts $(VENV)/.installed
 

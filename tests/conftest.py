@@ -26,6 +26,46 @@ from server.settings import PROJECT_ROOT, normalise_database_url
 auth_service.generate_password_hash = functools.partial(security.generate_password_hash, method="pbkdf2:sha256:1000")
 
 CONFIG_DIR = Path(__file__).parent / "configs" / "app"
+
+
+def _cached_load_config() -> Callable[[Path], Any]:
+    """``load_config`` remembered by the bytes of every file under the directory and the day.
+
+    Hundreds of tests build an app on the same configuration (the shipped one, copied into a temporary
+    folder or not); reading and checking it costs half a second each time, a pickle round trip a few
+    milliseconds. Each test gets its own copy (nothing is shared between tests), a changed file a new
+    load, and a broken configuration is loaded (and refused) every time.
+    """
+    import hashlib
+    import pickle
+
+    from server.specs import registry as registry_module
+    from server.timeutil import local_today
+
+    load = registry_module.load_config
+    cache: dict[str, bytes] = {}
+
+    def cached(config_dir: Path) -> Any:
+        root = Path(config_dir)
+        digest = hashlib.sha256(local_today().isoformat().encode())
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+        key = digest.hexdigest()
+        if key not in cache:
+            cache[key] = pickle.dumps(load(config_dir))
+        return pickle.loads(cache[key])
+
+    return cached
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _config_loads_once() -> Iterator[None]:
+    from server.specs import registry as registry_module
+
+    original = registry_module.load_config
+    registry_module.load_config = _cached_load_config()
+    yield
+    registry_module.load_config = original
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 

@@ -339,6 +339,24 @@ class Pdf:
                     short.append((i, line))
         return short
 
+    def widows(self) -> list[tuple[int, Line]]:
+        """Pages (after the first) that open with a paragraph's last line alone: a 16 pt line flush at
+        the 版心's left edge (so it continues a paragraph of the page before) that no flush line follows
+        at one line's pitch (a gap, an indented line, the 署名, or nothing comes next)."""
+        found = []
+        for i in range(1, self.page_count):
+            lines = self.lines(i)
+            if not lines:
+                continue
+            first, left = lines[0], pt(block_x_mm(i)[0])
+            if abs(first.x0 - left) > 1.0 or re.fullmatch(r"附件\d*", first.text):
+                continue
+            if len(lines) > 1 and abs(lines[1].baseline - first.baseline - HANG) <= 1.0 \
+                    and abs(lines[1].x0 - left) <= 1.0:
+                continue  # the paragraph goes on below it
+            found.append((i, first))
+        return found
+
     def find_line(self, index: int, pattern: str, size: float | None = None) -> Line | None:
         """The first upright line (any size unless given) whose text matches the regex ``pattern``."""
         chars = [c for c in self.chars(index)

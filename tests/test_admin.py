@@ -344,6 +344,10 @@ def test_org_units_read_only(app, admin):
     township = unit_by_code("999901001000")
     only = admin.get(f"/admin/units/?flt0_1={township.id}").get_data(as_text=True)  # 上级单位（含其下级）
     assert "东街村" in only and "河西村" not in only
+    township.phone = "0311-80016801"  # 联系电话 (configured in units.json, synced on publish)
+    db.session.commit()
+    listing = admin.get(f"/admin/units/?flt0_1={township.id}").get_data(as_text=True)
+    assert "<th" in listing and "联系电话" in listing and "0311-80016801" in listing
     assert admin.get("/admin/units/new/").status_code == 403
     assert admin.get(f"/admin/units/edit/?id={township.id}").status_code == 403
     assert admin.post("/admin/units/delete/", data={"csrf_token": token_of(admin), "id": str(township.id)}).status_code == 403

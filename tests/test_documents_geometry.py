@@ -4,9 +4,10 @@ texts: what a clerk sends back when it is wrong (issue 12, items 11, 12, 14, 15,
 * nothing of any size (tables, 版记, headings) lies outside the 版心 (a long area name once pushed
   the 签收回执 table to 231 mm);
 * the 版记 is on the document's last page, and that page is even (the back of the last sheet, 7.4.1);
+* no page opens with a paragraph's last line alone (a widow);
 * no continued line of the 正文 ends short of the 版心's right edge (ragged right margins before
   unbreakable ledger numbers and dates, or before a character kept with its "，");
-* titles break between words, in lines of balanced length (7.3.1);
+* titles break between words, in lines of balanced length (7.3.1), and so do table column headers;
 * internal ledger numbers are not printed; the 抄送 line separates bodies with "、".
 
 Each document is issued once (rendering costs about a second) and every check runs on it; the
@@ -30,6 +31,10 @@ LONG_TEXT = ("废弃砖厂夜间聚赌，周边出租屋流动人口多、登记
 # Words of the shipped titles and the test names that a title line break must not split.
 WORDS = ("河口镇", "东岗村", "废弃砖厂", "出租屋群", "夜市", "摊点", "复杂区域", "挂牌督办", "验收合格", "予以摘牌",
          "延期整治", "整治工作", "社会治安", "重点地区", "综合治理", "一票否决", "排查整治", "统计表", "建议书")
+
+
+# The statistics table's column headers, each of which must stay on one line.
+HEADER_WORDS = ("群众反映", "治安问题", "已办结", "矛盾纠纷", "治安信息", "研判", "新认定", "重点地区", "挂牌督办", "验收摘牌")
 
 
 def _issue_all(env: dict[str, Any]) -> dict[str, bytes]:
@@ -76,6 +81,8 @@ def _problems(doc_id: str, pdf: pdfcheck.Pdf, ledger_numbers: list[str]) -> list
     for i, line in pdf.short_continued_lines():
         short = (pdfcheck.pt(pdfcheck.block_x_mm(i)[1]) - line.x1) / pdfcheck.ZI
         found.append(f"page {i + 1}: continued line ends {short:.2f} 字 short: {line.text}")
+    for i, line in pdf.widows():
+        found.append(f"page {i + 1}: a paragraph's last line alone at the top: {line.text}")
     title = [ln.text for ln in pdf.lines(0, size=22.0)]
     joined = "|".join(title)
     for word in WORDS:  # a title line break never falls inside a word …
@@ -83,6 +90,11 @@ def _problems(doc_id: str, pdf: pdfcheck.Pdf, ledger_numbers: list[str]) -> list
             found.append(f"title breaks inside {word!r}: {title}")
     if len(title) > 1 and min(len(t) for t in title) < 4:  # … nor leaves a stub of a line
         found.append(f"title has a stub line: {title}")
+    if doc_id == "monthly_statistics":  # column headers wrap between words (the header_phrases filter)
+        rows = [ln.text for i in range(pdf.page_count) for ln in pdf.lines(i, size=10.5)]
+        for word in HEADER_WORDS:
+            if not any(word in row for row in rows):
+                found.append(f"header word {word!r} split across lines: {rows[:4]}")
     text = pdf.text()
     for number in ledger_numbers:
         if number in text:

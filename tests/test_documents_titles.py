@@ -33,3 +33,12 @@ def test_no_stub_line_and_markup_stays_text() -> None:
     assert lines == ["关于对某某县城关镇人民路", "农贸市场周边地区实行挂牌督办的通知"]  # whole phrases
     assert str(title_lines("关于&lt;b&gt;<wbr>的通知")) == "关于&lt;b&gt;的通知"
     assert str(phrases("<b>镇")) == "&lt;b&gt;镇"
+
+
+def test_a_table_header_breaks_only_at_its_spaces_and_stays_escaped():
+    from server.documents.titles import header_phrases
+
+    assert str(header_phrases("排查 矛盾纠纷 （件）")) == (
+        '<span class="phrase">排查</span><wbr><span class="phrase">矛盾纠纷</span><wbr><span class="phrase">（件）</span>')
+    assert str(header_phrases("挂牌督办")) == "挂牌督办"  # no space: one word, wraps as before
+    assert "<b>" not in str(header_phrases("<b>x</b> 件")) and "&lt;b&gt;" in str(header_phrases("<b>x</b> 件"))

@@ -34,7 +34,7 @@ SHIPPED = PROJECT_ROOT / "config"
 INVALID_CASES = sorted(p.name for p in (CONFIGS / "org_invalid").iterdir() if p.is_dir())
 REQUIRED_CASES = {
     "bad_code_format", "code_inconsistent_with_parent", "unknown_parent", "parent_wrong_kind",
-    "duplicate_code", "missing_serves", "unknown_post", "json_syntax", "two_roots",
+    "duplicate_code", "missing_serves", "unknown_post", "json_syntax", "two_roots", "bad_phone",
 }
 POSTS = {"party_secretary": "党委书记", "unit_head": "单位负责人", "station_head": "所长"}
 HEADER = ["代码", "名称", "类别", "上级代码", "服务乡镇代码", "党委书记", "单位负责人", "所长"]
@@ -282,7 +282,7 @@ def test_blank_rows_keep_the_spreadsheet_numbering() -> None:
 def test_header_problems() -> None:
     rows = _rows([["139901000000", "示范县", "县"]], header=["代码", "单位名称", "类别"])
     assert units_from_sheet(rows, POSTS) == (None, [
-        "第 1 行「单位名称」：未知的列（可用的列：代码、名称、类别、上级代码、服务乡镇代码、党委书记、单位负责人、所长）",
+        "第 1 行「单位名称」：未知的列（可用的列：代码、名称、类别、上级代码、服务乡镇代码、联系电话、党委书记、单位负责人、所长）",
         "第 1 行：缺少列「名称」",
     ])
     assert units_from_sheet([], POSTS) == (None, [
@@ -306,6 +306,46 @@ def test_unreadable_sheets_raise() -> None:
 
 def test_export_layout(demo: OrgSpec) -> None:
     rows = sheet_rows(demo)
-    assert rows[0][:5] == ["代码", "名称", "类别", "上级代码", "服务乡镇代码"]
-    assert rows[0][5:] == list(demo.posts.values())
+    assert rows[0][:6] == ["代码", "名称", "类别", "上级代码", "服务乡镇代码", "联系电话"]
+    assert rows[0][6:] == list(demo.posts.values())
     assert rows[1][:3] == ["139901000000", "示范县", "县"]
+    assert rows[2][:6] == ["139901001000", "城关街道", "街道", "139901000000", "", "0311-80016801"]
+
+
+def test_demo_townships_have_a_phone(demo: OrgSpec) -> None:
+    """The 附注 of a 请示 names the township's contact telephone (tools/make_demo_org.py, fictional)."""
+    townships = [u for u in demo.units if u.kind in ("township", "subdistrict")]
+    assert len(townships) == 17 and all(u.phone and u.phone.startswith("0311-8") for u in townships)
+    assert len({u.phone for u in townships}) == 17
+    assert all(u.phone is None for u in demo.units if u.kind not in ("township", "subdistrict"))
+
+
+def test_phones_round_trip_through_the_sheet(tmp_path: Path) -> None:
+    """A 联系电话 column is read, checked and written back; export + import loses no phone."""
+    header = [*HEADER[:5], "联系电话", *HEADER[5:]]
+    table = [[*row[:5], "", *row[5:]] for row in SMALL]
+    table[1][5] = "0311-81016801"
+    table[3][5] = "(0311) 80016801"
+    spec, errors = units_from_sheet(_rows(table, header), POSTS)
+    assert errors == [] and spec is not None
+    assert [u.phone for u in spec.units] == [None, "0311-81016801", None, "(0311) 80016801", None, None, None]
+    for data, name in ((export_xlsx(spec), "org.xlsx"), (export_csv(spec), "org.csv")):
+        again, errors = units_from_sheet(read_sheet(data, name), POSTS)
+        assert errors == [] and again == spec
+    _write_config(tmp_path, spec)
+    assert '"phone": "0311-81016801"' in (tmp_path / "org" / "units.json").read_text(encoding="utf-8")
+    assert load_org(tmp_path) == (spec, [])
+    # a sheet without the column still imports (no phones)
+    spec, errors = units_from_sheet(_rows(SMALL), POSTS)
+    assert errors == [] and all(u.phone is None for u in spec.units)
+
+
+def test_a_bad_phone_names_row_and_column() -> None:
+    header = [*HEADER[:5], "联系电话", *HEADER[5:]]
+    table = [[*row[:5], "", *row[5:]] for row in SMALL]
+    table[1][5] = "0311-8101 转 12"  # row 3
+    table[6][5] = "110"               # row 8
+    assert units_from_sheet(_rows(table, header), POSTS) == (None, [
+        '第 3 行「联系电话」：联系电话只能含数字、连字符、空格和括号，5–30 个字符（如 0311-86012345），实际为 "0311-8101 转 12"',
+        '第 8 行「联系电话」：联系电话只能含数字、连字符、空格和括号，5–30 个字符（如 0311-86012345），实际为 "110"',
+    ])

@@ -199,3 +199,21 @@ def test_shipped_place_fields_are_org_fields_of_places():
         assert set(org["kinds"]) <= {"township", "subdistrict", "village", "community"}, path
         assert bool(org.get("scoped")) is (not path.startswith("visit_register")), path
         assert "placeholder" not in field["x-ui"], path
+
+
+def test_a_village_must_lie_in_the_township_chosen_beside_it(places):
+    """``x-ui.org.within``: 阎洼村 filed under 城关街道 is refused for everyone, county staff included (the
+    ledger would count it for the wrong township); a matching pair passes; a stored pair is not judged again."""
+    from server.errors import ValidationFailed
+    from server.records import service
+    from tests.conftest import user_named
+
+    with pytest.raises(ValidationFailed) as caught:
+        save("county", report(YANWA, township=CHENGGUAN, village=YANWA))
+    assert errors_of(caught) == {"/village": "“村（社区）”应为城关街道下辖的单位，阎洼村属于河口镇"}
+    record = save("county", report(DONGFENG, township=CHENGGUAN, village=DONGFENG))
+    form = places.extensions["registry"].form("place_report")
+    with pytest.raises(ValidationFailed) as moved:  # changing the township alone is judged too
+        service.check(form, dict(record.data, township="139901101000"), user_named("county"), previous=record.data)
+    assert list(errors_of(moved)) == ["/village"]
+    service.check(form, dict(record.data, summary="已处理"), user_named("county"), previous=record.data)

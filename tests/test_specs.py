@@ -29,6 +29,7 @@ REQUIRED_CASES = {
     "bad_widget_for_type", "unknown_ref", "order_names_missing_field", "list_names_missing_field",
     "filter_not_choice_or_date", "duplicate_choice_const", "bad_number_pattern",
     "required_missing_property", "bad_file_name", "several_errors_in_two_files", "document_errors",
+    "document_issuer_posts",
 }
 
 
@@ -59,6 +60,22 @@ def test_broken_form_still_counts_as_ref_target() -> None:
         load_config(CONFIGS / "invalid" / "unknown_ref")
     refs = [e.message for e in caught.value.errors if e.pointer.endswith("/x-ui/ref")]
     assert refs == ['x-ui.ref 指向不存在的表单 "nope"（现有表单：case_register、visit_register）']
+
+
+def test_issuer_posts_are_not_checked_when_the_org_tree_is_broken(tmp_path: Path) -> None:
+    """documents' issuer.signed_by / issuer.contact name posts of org/posts.json; when that file is
+    broken only its own error is reported (no cascade), and a missing org/ leaves them unchecked too."""
+    import shutil
+
+    config = tmp_path / "config"
+    shutil.copytree(CONFIGS / "invalid" / "document_issuer_posts", config)
+    shutil.rmtree(config / "documents" / "bad_types")
+    (config / "org" / "posts.json").write_text('{"posts": ', encoding="utf-8")
+    with pytest.raises(ConfigInvalid) as caught:
+        load_config(config)
+    assert {e.file for e in caught.value.errors} == {"org/posts.json"}
+    shutil.rmtree(config / "org")
+    assert sorted(load_config(config).documents) == ["upward_request"]
 
 
 def test_valid_config_loads() -> None:

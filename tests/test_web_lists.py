@@ -108,3 +108,18 @@ def test_a_referenced_title_keeps_what_the_viewer_may_not_read_hidden(titled_app
         html = _page(police, url)
         assert _links_to(html, secret.id) == ["（保密）"], url
         assert "赵保密" not in html, url
+
+
+def test_the_reference_picker_offers_records_by_title(titled_app):
+    """The picker's label starts with the title the list will show once picked (赵公开), then the form's
+    other list columns; a name hidden from the viewer stays hidden there too."""
+    open_report = service.create_record("report", {"summary": "夜市噪音", "route_unit": "GA-PCS01",
+                                                   "reporter": {"name": "赵公开"}}, user_named("clerk"))
+    secret = service.create_record("report", {"summary": "聚众赌博", "route_unit": "GA-PCS01",
+                                              "reporter": {"name": "赵保密", "confidential": True}},
+                                   user_named("clerk"))
+    labels = {i["number"]: i["label"] for i in _web(titled_app, "county").get("/forms/report/lookup?q=").get_json()}
+    assert labels[open_report.number].startswith("赵公开 · ") and "夜市噪音" in labels[open_report.number]
+    assert labels[secret.number].startswith("赵保密 · ")
+    police = {i["number"]: i["label"] for i in _web(titled_app, "police").get("/forms/report/lookup?q=").get_json()}
+    assert police[secret.number].startswith("（保密）") and "赵保密" not in police[secret.number]

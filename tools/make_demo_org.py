@@ -3,7 +3,7 @@
 示范县 (code 139901000000) matches the seed article's figures: 17 township-level units (14 镇, 3 街道),
 318 administrative villages, and enough communities and subordinate units of county departments that the
 information-officer quota (3 per village, 2 per community, 1 per subordinate unit) is exactly 1,242.
-Every name is fictional. The output is deterministic (fixed tables, one seeded generator), so running
+Every name and telephone number is fictional. The output is deterministic (fixed tables, one seeded generator), so running
 this again changes nothing unless this file changed.
 
     .venv/bin/python tools/make_demo_org.py            # (re)write config/org/
@@ -132,6 +132,12 @@ class Names:
         return next(self.communities) + "社区"
 
 
+def township_phone(segment: str) -> str:
+    """The fictional 联系电话 of a township-level unit (its 综治中心), from its segment: 城关街道 (001)
+    0311-80016801, 河口镇 (101) 0311-81016801. Not from the seeded generator, so names stay as they were."""
+    return f"0311-8{segment}6801"
+
+
 def build() -> list[OrgUnitSpec]:
     """Every unit of the demo county, parents first: the county, each township followed by its
     communities and villages, then each county department followed by its subordinate units."""
@@ -141,7 +147,7 @@ def build() -> list[OrgUnitSpec]:
         code = f"{COUNTY_CODE[:6]}{segment}000"
         kind = "subdistrict" if name.endswith("街道") else "township"
         posts = {post: names.person() for post in ("party_secretary", "deputy_secretary", "office_director")}
-        units.append(OrgUnitSpec(code, name, kind, COUNTY_CODE, posts=posts))
+        units.append(OrgUnitSpec(code, name, kind, COUNTY_CODE, posts=posts, phone=township_phone(segment)))
         serials = [f"{n:03d}" for n in range(1, communities + 1)]
         units += [OrgUnitSpec(code[:9] + serial, names.community(), "community", code,
                               posts={"village_secretary": names.person()}) for serial in serials]

@@ -80,9 +80,9 @@ class SubtreeFilter(BaseSQLAFilter):
 
 class OrgUnitView(ReadOnlyModelView):
     column_display_actions = False
-    column_list = ("code", "name", "kind", "parent_id", "serves_id", "posts", "is_active")
+    column_list = ("code", "name", "kind", "parent_id", "serves_id", "posts", "phone", "is_active")
     column_labels = {"code": "代码", "name": "名称", "kind": "类别", "parent_id": "上级单位",
-                     "serves_id": "服务乡镇", "posts": "职务", "is_active": "有效"}
+                     "serves_id": "服务乡镇", "posts": "职务", "phone": "联系电话", "is_active": "有效"}
     column_sortable_list = ("code", "name", "kind", "is_active")
     column_default_sort = ("id", False)  # configuration order: parents first
     column_searchable_list = ("code", "name")

@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, StrictUndefined
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
-from server.documents.titles import phrases, title_lines
+from server.documents.titles import header_phrases, phrases, title_lines
 
 LAYOUT_DIR = Path(__file__).parent / "layout"
 BASE_TEMPLATE = "gbt9704.html"
@@ -113,6 +113,7 @@ def make_environment(templates: dict[str, str] | None = None) -> LimitedSandbox:
     env.filters["cn_date"] = cn_date
     env.filters["percent"] = percent
     env.filters["phrases"] = phrases
+    env.filters["header_phrases"] = header_phrases
     env.filters["title_lines"] = title_lines
     return env
 

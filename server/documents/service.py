@@ -156,6 +156,48 @@ def _issuer_names(spec: DocumentSpec, unit: OrgUnit) -> dict[str, str]:
             "short": issuer.get("short", "{unit_short}").format(name=name, **values)}
 
 
+def _post_title(post: str) -> str:
+    """The title of a post id (党委副书记（综治中心主任）) of the configured org tree; the id without one.
+    Read only when a document is refused for a missing post holder."""
+    from pathlib import Path
+
+    from server.specs.org_loader import load_org
+
+    org, _errors = load_org(Path(registry().config_dir))
+    return (org.posts.get(post) if org is not None else None) or post
+
+
+def _upward(spec: DocumentSpec, issuer: OrgUnit) -> dict[str, Any]:
+    """The 签发人 (``issuer.signed_by``) and the 附注's contact (``issuer.contact``) of a 上行文, from the
+    issuing unit's post holders and telephone. What is missing is refused with what to fill in, never
+    printed as an empty line."""
+    config = spec.document["issuer"]
+    out: dict[str, Any] = {}
+    missing: list[str] = []
+    posts = issuer.posts or {}
+    if config.get("signed_by"):
+        holder = (posts.get(config["signed_by"]) or "").strip()
+        if holder:
+            out["signed_by"] = holder
+        else:
+            missing.append(f"{issuer.name}未配置「{_post_title(config['signed_by'])}」的任职人（签发人），"
+                           f"无法生成《{spec.title}》")
+    if config.get("contact"):
+        holder = (posts.get(config["contact"]) or "").strip()
+        phone = (issuer.phone or "").strip()
+        if not holder:
+            missing.append(f"{issuer.name}未配置「{_post_title(config['contact'])}」的任职人（附注联系人），"
+                           f"无法生成《{spec.title}》")
+        if not phone:
+            missing.append(f"{issuer.name}未配置联系电话（附注写明「{_post_title(config['contact'])}」"
+                           f"{holder}的联系电话），无法生成《{spec.title}》")
+        if holder and phone:
+            out["contact"] = {"name": holder, "phone": phone}
+    if missing:
+        raise ValidationFailed([FieldError("/issuer", f"{m}；请管理员在组织机构中填写") for m in missing])
+    return out
+
+
 def today() -> date:
     return datetime.now(CST).date()
 
@@ -201,6 +243,7 @@ def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | 
                 "date": date_text, "printer": names["name"], "printed_date": date_text, "draft": True},
         "data": data, "params": params, "record": record_context,
     }
+    context["doc"].update(_upward(spec, issuer))
     return Prepared(spec=spec, issuer=issuer, record=record, data=data, context=context, short=names["short"])
 
 

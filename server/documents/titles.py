@@ -61,6 +61,16 @@ def phrases(value: str) -> Markup:
     return Markup("<wbr>").join(escape(w) for w in name_phrases(str(value)))
 
 
+def header_phrases(value: str) -> Markup:
+    """Jinja filter: a table header whose spaces mark where it may wrap (``群众反映 治安问题 （件）``), each
+    phrase kept whole. Without a space the cell wraps anywhere, as before; the spaces themselves print as
+    nothing, so a configured header reads the same on paper as a header written without them."""
+    words = str(value).split()
+    if len(words) < 2:
+        return escape(str(value).strip())
+    return Markup("<wbr>").join(Markup('<span class="phrase">{}</span>').format(w) for w in words)
+
+
 def _chunks(text: str, limit: float) -> list[str]:
     """A phrase wider than a line, cut into even pieces (the last resort)."""
     count = max(1, -(-int(width(text) * 2) // int(limit * 2)))

@@ -37,6 +37,12 @@ def render_readonly(form: FormModel, data: Mapping[str, Any] | None,
     return tag("table", {"class": _TABLE}, tag("tbody", None, *rows))
 
 
+def readonly_value(field: Field, value: Any, links: Mapping[tuple[str, str], Markup] | None = None) -> Markup | str | None:
+    """One field's value as the detail page shows it (a nested table for an object), or None when
+    nothing in it is filled in: for parts of an editing form that cannot be changed."""
+    return _cell(field, value, links or {})
+
+
 def _blank(value: Any) -> bool:
     """Nothing stored: absent, empty text, an empty list or object (``False`` and 0 are values)."""
     if value is None:

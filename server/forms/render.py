@@ -14,6 +14,7 @@ from markupsafe import Markup
 from server.forms.fields import Field, Section
 from server.forms.html import join, json_attr, tag
 from server.forms.model import FormModel
+from server.forms.readonly import readonly_value
 from server.forms.pointers import html_id, is_index, join_name, name_to_pointer, split_pointer
 from server.forms.validate import order_key
 from server.forms.widgets import Slot, feedback, focus_id, help_text, render_widget, required_mark
@@ -31,6 +32,8 @@ class _Context:
     lookup_url: Callable[[str], str]
     depth: int = 0
     anchors: dict[str, str] = field(default_factory=dict)
+    frozen: Mapping[str, str] = field(default_factory=dict)
+    links: Mapping[tuple[str, str], Markup] = field(default_factory=dict)
 
     def take(self, name: str) -> str | None:
         """The error of the input named ``name`` (pointer without slash)."""
@@ -48,10 +51,15 @@ class _Context:
 
 
 def render_fields(form: FormModel, data: Mapping[str, Any] | None, errors: Mapping[str, str],
-                  *, lookup_url: Callable[[str], str]) -> Markup:
+                  *, lookup_url: Callable[[str], str], frozen: Mapping[str, str] | None = None,
+                  links: Mapping[tuple[str, str], Markup] | None = None) -> Markup:
     """All fields of ``form`` filled with ``data`` in a grid; errors at their fields and listed,
-    each with a link to its control, in a summary on top."""
-    ctx = _Context(dict(errors), lookup_url)
+    each with a link to its control, in a summary on top.
+
+    ``frozen``: top-level fields that cannot be changed here (a section of another workflow stage,
+    ``x-ui.states``), each with a note saying why: shown read-only, as on the detail page (``links``:
+    references resolved for the reader), when they hold data, left out when empty; they post nothing."""
+    ctx = _Context(dict(errors), lookup_url, frozen=dict(frozen or {}), links=dict(links or {}))
     body = _layout(ctx, form.root.layout, "", data if isinstance(data, Mapping) else {})
     return join(_summary(form, ctx), tag("div", {"class": "x-grid x-form-grid"}, body))
 
@@ -67,9 +75,24 @@ def _layout(ctx: _Context, items: tuple[Field | Section, ...], prefix: str,
     for item in items:
         if isinstance(item, Section):
             parts.append(_section(ctx, item, prefix, data))
+        elif not prefix and item.key in ctx.frozen:
+            parts.append(_frozen(ctx, item, data.get(item.key)))
         else:
             parts.append(_field(ctx, item, prefix, data.get(item.key)))
     return join(*parts)
+
+
+def _frozen(ctx: _Context, field: Field, value: Any) -> Markup:
+    """A field that cannot be changed on this page: its filled-in values read-only, or nothing."""
+    shown = readonly_value(field, value, ctx.links)
+    if shown is None:
+        return Markup("")
+    element_id = html_id(field.key)
+    ctx.shown_at(field.key, element_id)
+    return tag("fieldset", {"class": "x-object x-frozen x-wide form-group", "id": element_id, "data-field": field.path},
+               tag("legend", {"class": "x-legend w-auto px-1"}, field.title),
+               tag("p", {"class": "small text-muted mb-1"}, ctx.frozen[field.key]),
+               feedback(ctx.take(field.key), f"{element_id}-error" if ctx.take(field.key) else None), shown)
 
 
 def _field(ctx: _Context, field: Field, prefix: str, value: Any) -> Markup:

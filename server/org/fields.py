@@ -9,6 +9,7 @@ marks fields whose unit the record is routed to (归口分流), so that unit's s
 A choice beneath a township or a department carries that parent's name as its ``description``
 ("东风社区" in "城关街道"): villages of two townships may share a name, so the picker (static
 ``orgpicker.js``) searches and shows the path, while lists and pages show the unit's own name.
+``within`` names another org field whose unit this one must lie beneath (村 in the chosen 乡镇).
 ``scoped`` marks a *place* field (where something happened): the records service lets a user
 choose only units of their own area there (:func:`server.records.places.check_places`), whereas a
 routing field may name any unit of the county.
@@ -47,6 +48,13 @@ def _choice(code: str, name: str, parent: str) -> dict[str, str]:
 def scoped_fields(schema: Mapping[str, Any]) -> list[str]:
     """Pointers (rows as ``*``) of the place fields a user may fill only with units of their own area."""
     return [pointer for field, pointer in _org_fields(schema, "") if field["x-ui"]["org"].get("scoped")]
+
+
+def within_fields(schema: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(pointer, pointer of the field whose unit it must lie beneath) of org fields with ``within``
+    (a village beneath the township chosen in another field)."""
+    return [(pointer, field["x-ui"]["org"]["within"]) for field, pointer in _org_fields(schema, "")
+            if isinstance(field["x-ui"]["org"].get("within"), str)]
 
 
 def route_fields(schema: Mapping[str, Any]) -> list[str]:

@@ -26,6 +26,7 @@ class OrgUnit(db.Model):
     serves_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("org_units.id"), index=True)
     path: Mapped[str] = mapped_column(String(255), default="", index=True)
     posts: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)  # 联系电话 (附注 of a 请示)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def __str__(self) -> str:

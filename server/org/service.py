@@ -5,14 +5,14 @@ from sqlalchemy import Select, or_, select
 
 from server.extensions import db
 from server.org.models import OrgUnit
-from server.specs.model import OrgSpec
+from server.specs.model import OrgSpec, OrgUnitSpec
 
 
 def add_unit(code: str, name: str, kind: str, parent: OrgUnit | None = None, serves: OrgUnit | None = None,
-             posts: dict[str, str] | None = None) -> OrgUnit:
+             posts: dict[str, str] | None = None, phone: str | None = None) -> OrgUnit:
     """Insert one unit and set its materialised path (the caller commits)."""
     unit = OrgUnit(code=code, name=name, kind=kind, parent_id=parent.id if parent else None,
-                   serves_id=serves.id if serves else None, posts=posts or {}, is_active=True)
+                   serves_id=serves.id if serves else None, posts=posts or {}, phone=phone, is_active=True)
     db.session.add(unit)
     db.session.flush()
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
@@ -23,24 +23,19 @@ def sync_org(spec: OrgSpec) -> int:
     """Make the org_units table match the configured tree (inside the caller's transaction).
 
     Units are matched by code; new ones are added, existing ones updated (name, kind, parent, serving
-    township, posts), and units no longer configured are deactivated, never deleted.
+    township, posts, phone), and units no longer configured are deactivated, never deleted.
     Returns the number of units added or changed.
     """
     existing = {u.code: u for u in db.session.scalars(select(OrgUnit))}
-    changed = 0
-    for item in spec.units:  # parents come first in a valid spec
-        unit = existing.get(item.code)
+    changed = _add_new_units([item for item in spec.units if item.code not in existing], existing)
+    for item in spec.units:
+        unit = existing[item.code]
         parent = existing.get(item.parent) if item.parent else None
         serves = existing.get(item.serves) if item.serves else None
-        if unit is None:
-            unit = add_unit(item.code, item.name, item.kind, parent, serves, dict(item.posts))
-            existing[item.code] = unit
-            changed += 1
-            continue
         path = f"{parent.path if parent else '/'}{unit.id}/"
         values = {"name": item.name, "kind": item.kind, "parent_id": parent.id if parent else None,
-                  "serves_id": serves.id if serves else None, "posts": dict(item.posts), "path": path,
-                  "is_active": True}
+                  "serves_id": serves.id if serves else None, "posts": dict(item.posts), "phone": item.phone,
+                  "path": path, "is_active": True}
         if any(getattr(unit, key) != value for key, value in values.items()):
             for key, value in values.items():
                 setattr(unit, key, value)
@@ -52,6 +47,35 @@ def sync_org(spec: OrgSpec) -> int:
             changed += 1
     db.session.flush()
     return changed
+
+
+def _add_new_units(new: list[OrgUnitSpec], existing: dict[str, OrgUnit]) -> int:
+    """Insert the configured units the table lacks, in waves: a unit goes in once its parent and the
+    township it serves have ids, and each wave is one flush (the demo county's 500 units in a handful
+    of statements rather than one round trip each; paths need the ids, so they are set after)."""
+    pending = list(new)
+    while pending:
+        ready = [item for item in pending
+                 if (not item.parent or item.parent in existing) and (not item.serves or item.serves in existing)]
+        if not ready:  # a parent that is neither configured nor in the table: the config check refuses this
+            raise ValueError(f"org units without a parent: {', '.join(item.code for item in pending)}")
+        wave = []
+        for item in ready:
+            parent = existing.get(item.parent) if item.parent else None
+            serves = existing.get(item.serves) if item.serves else None
+            unit = OrgUnit(code=item.code, name=item.name, kind=item.kind, parent_id=parent.id if parent else None,
+                           serves_id=serves.id if serves else None, posts=dict(item.posts), phone=item.phone,
+                           is_active=True, path="")
+            wave.append((unit, parent))
+        db.session.add_all([unit for unit, _ in wave])
+        db.session.flush()
+        for unit, parent in wave:
+            unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+            existing[unit.code] = unit
+        db.session.flush()
+        done = {item.code for item in ready}
+        pending = [item for item in pending if item.code not in done]
+    return len(new)
 
 
 def subtree_ids(unit: OrgUnit) -> Select[tuple[int]]:

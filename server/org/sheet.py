@@ -1,7 +1,7 @@
 """The org tree as a spreadsheet: import from .xlsx / .csv, export for editing, publish as configuration.
 
 A county keeps its list of villages and departments in Excel. The sheet has a header row of Chinese
-column titles — 代码, 名称, 类别, 上级代码, 服务乡镇代码, then one column per post title of
+column titles — 代码, 名称, 类别, 上级代码, 服务乡镇代码, 联系电话, then one column per post title of
 ``posts.json`` (党委书记, 所长 …) holding the holder's name — and one unit per row below, parents first.
 类别 takes a kind's Chinese title (乡镇, 行政村, 派出所 …) or its id.
 
@@ -174,6 +174,7 @@ def units_from_sheet(rows: Sequence[Mapping[str, Any]], posts: Mapping[str, str]
             "kind": _KIND_BY_TITLE.get(kind, kind),
             "parent": cell(row, ("parent", None)),
             "serves": cell(row, ("serves", None)),
+            "phone": cell(row, ("phone", None)),
             "posts": {post_id: cell(row, ("posts", post_id)) for post_id in posts
                       if cell(row, ("posts", post_id))},
         }
@@ -199,7 +200,7 @@ def units_from_sheet(rows: Sequence[Mapping[str, Any]], posts: Mapping[str, str]
         return None, errors
     spec_units = tuple(
         OrgUnitSpec(code=u["code"], name=u["name"], kind=u["kind"], parent=u["parent"] or None,
-                    serves=u["serves"] or None, posts=u["posts"])
+                    serves=u["serves"] or None, posts=u["posts"], phone=u["phone"] or None)
         for u in units
     )
     return OrgSpec(posts=dict(posts), units=spec_units), []
@@ -214,13 +215,13 @@ def sheet_rows(spec: OrgSpec) -> list[list[str]]:
     rows = [header]
     for unit in spec.units:
         kind = KINDS[unit.kind].title if unit.kind in KINDS else unit.kind
-        rows.append([unit.code, unit.name, kind, unit.parent or "", unit.serves or "",
+        rows.append([unit.code, unit.name, kind, unit.parent or "", unit.serves or "", unit.phone or "",
                      *(unit.posts.get(post_id, "") for post_id in spec.posts)])
     return rows
 
 
 def export_xlsx(spec: OrgSpec) -> bytes:
-    """The org tree as an .xlsx workbook (codes stored as text, so Excel keeps every digit)."""
+    """The org tree as an .xlsx workbook (codes and phones stored as text, so Excel keeps every digit)."""
     from openpyxl import Workbook
 
     workbook = Workbook()
@@ -228,9 +229,9 @@ def export_xlsx(spec: OrgSpec) -> bytes:
     sheet.title = SHEET_TITLE
     for row in sheet_rows(spec):
         sheet.append(row)
-    for column, width in zip("ABCDE", (16, 24, 16, 16, 16)):
+    for column, width in zip("ABCDEF", (16, 24, 16, 16, 16, 16)):
         sheet.column_dimensions[column].width = width
-    for cells in sheet.iter_cols(min_col=1, max_col=5):  # keep typed-in codes as text too
+    for cells in sheet.iter_cols(min_col=1, max_col=6):  # keep typed-in codes and phones as text too
         for cell in cells:
             cell.number_format = "@"
     sheet.freeze_panes = "A2"

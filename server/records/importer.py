@@ -12,8 +12,9 @@ sheet in. What makes that safe:
   into an empty ledger gives the same data.
 * **Every row is validated like a typed form**, by the same code: cells become the form data the page
   would post (:func:`server.forms.parse_submission`), then the records service's
-  :func:`~server.records.service.check` (schema, references within the importing user's scope,
-  places in their area). Errors name the sheet row, the column and the rule in Chinese:
+  :func:`~server.records.service.checked` (sections of later workflow states, schema, references
+  within the importing user's scope, places in their area). Errors name the sheet row, the column and
+  the rule in Chinese:
   ``第 5 行『接报时间』：不是有效的日期时间（如 2026-05-01 09:30）``; unknown columns and missing
   required columns are reported once, not per row.
 * **All or none, through the one write path**: :func:`~server.records.service.create_records` saves
@@ -140,7 +141,7 @@ def _checked_rows(form: FormSpec, model: FormModel, layout: dict[int, tuple[str,
         data, row_problems = row_data(model, layout, values, number)
         if not row_problems:
             try:
-                service.check(form, data, user)
+                data = service.checked(form, data, user)
             except ValidationFailed as exc:
                 row_problems = _problems(model, number, exc.errors)
         problems.extend(row_problems)

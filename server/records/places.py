@@ -15,7 +15,7 @@ from server.auth.models import User
 from server.errors import FieldError
 from server.forms import build_form, describe_change, get_path
 from server.forms.pointers import escape_token
-from server.org.fields import scoped_fields
+from server.org.fields import scoped_fields, within_fields
 from server.org.kinds import TOWNSHIP_LEVEL
 from server.org.models import OrgUnit
 from server.org.service import unit_by_code, unit_by_id
@@ -40,12 +40,13 @@ def place_area(user: User | None) -> OrgUnit | None:
 
 def check_places(form: FormSpec, data: Any, user: User | None, failed: set[str],
                  previous: dict[str, Any] | None = None) -> list[FieldError]:
-    """Errors for place fields naming a unit outside the user's area (new or changed values only)."""
+    """Errors for place fields naming a unit outside the user's area, or outside the unit of the field
+    they must lie ``within`` (new or changed values only)."""
+    errors = _outside_within(form, data, failed, previous)
     patterns = scoped_fields(form.schema)
     area = place_area(user) if patterns else None
     if area is None or not area.path:
-        return []
-    errors = []
+        return errors
     for pattern in patterns:
         for pointer, value in _concrete(data, pattern.split("/")[1:], ""):
             if pointer in failed or (previous is not None and get_path(previous, pointer) == value):
@@ -57,6 +58,31 @@ def check_places(form: FormSpec, data: Any, user: User | None, failed: set[str],
             name = unit.name if unit is not None else value
             errors.append(FieldError(pointer, f"“{label}”只能选择{area.name}及其下辖的单位，"
                                               f"{name}不在您的辖区内"))
+    return errors
+
+
+def _outside_within(form: FormSpec, data: Any, failed: set[str], previous: dict[str, Any] | None) -> list[FieldError]:
+    """A village filed under a township it does not belong to (``x-ui.org.within``), whoever files it:
+    the ledger would count it for the wrong township. Judged when either field is new or changed."""
+    errors = []
+    for pattern, outer_pointer in within_fields(form.schema):
+        outer_code = get_path(data, outer_pointer)
+        if not isinstance(outer_code, str) or not outer_code or outer_pointer in failed:
+            continue
+        outer = unit_by_code(outer_code)
+        for pointer, value in _concrete(data, pattern.split("/")[1:], ""):
+            if pointer in failed:
+                continue
+            if previous is not None and get_path(previous, pointer) == value \
+                    and get_path(previous, outer_pointer) == outer_code:
+                continue
+            unit = unit_by_code(value)
+            if outer is None or unit is None or unit.path.startswith(outer.path):
+                continue
+            label, _ = describe_change(build_form(form), pointer, None)
+            parent = unit_by_id(unit.parent_id) if unit.parent_id else None
+            where = f"属于{parent.name}" if parent is not None else "不在其下"
+            errors.append(FieldError(pointer, f"“{label}”应为{outer.name}下辖的单位，{unit.name}{where}"))
     return errors
 
 

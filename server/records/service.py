@@ -23,7 +23,7 @@ from server.forms import build_form, get_path, ref_values, validate
 from server.org.fields import route_fields, values_at
 from server.org.models import OrgUnit
 from server.org.service import root_unit, unit_by_code
-from server.records import confidential
+from server.records import confidential, stages
 from server.records.diff import json_diff
 from server.records.models import AuditEntry, Record, RecordRoute
 from server.records.numbering import assign_number
@@ -67,6 +67,21 @@ def check(form: FormSpec, data: Any, user: User | None, previous: dict[str, Any]
         raise ValidationFailed(errors)
 
 
+def checked(form: FormSpec, data: Any, user: User | None, record: Record | None = None) -> Any:
+    """What a person saves (a page, the API, an import row), checked: sections closed in the record's
+    workflow state (for a new record: the initial one; ``x-ui.states``) kept as stored and a change to
+    them refused with the other errors (:mod:`server.records.stages`), then :func:`check`. Returns the
+    data to store. Transitions and rules write through :func:`write_data`, not limited by states."""
+    data, refused = stages.settle(form, data, record)
+    try:
+        check(form, data, user, previous=record.data if record is not None else None)
+    except ValidationFailed as exc:
+        raise ValidationFailed(refused + exc.errors) from exc
+    if refused:
+        raise ValidationFailed(refused)
+    return data
+
+
 def _ref_message(form: FormSpec, pointer: str, target: str, value: str) -> str:
     try:
         title = registry().form(target).title
@@ -88,7 +103,7 @@ def _home_unit(user: User) -> OrgUnit:
 def create_record(form_id: str, data: Any, user: User) -> Record:
     form = registry().form(form_id)
     require(user, "create", form)
-    check(form, data, user)
+    data = checked(form, data, user)
     unit = _home_unit(user)
     with write_transaction():
         record = insert_record(form, data, user, unit)
@@ -107,7 +122,7 @@ class RowRefused(ValidationFailed):
 def create_records(form: FormSpec, rows: list[dict[str, Any]], user: User, detail: str = "") -> list[Record]:
     """Several new records as one write (an Excel import): all of them are saved, or none.
 
-    The caller has already run :func:`check` on each row (so that it can name the sheet row of every
+    The caller has already run :func:`checked` on each row (so that it can name the sheet row of every
     error); each record then goes through :func:`insert_record` like a single save (numbered without
     gaps, audited, routed, put into its workflow's initial state), and "saved" is published for each
     after the one commit, so rules see imported records as they see typed ones. ``detail`` is written
@@ -156,7 +171,7 @@ def update_record(record_id: int, data: Any, user: User, expected_version: int) 
     if record.version != expected_version:
         raise Conflict(current_version=record.version, expected_version=expected_version)
     data = confidential.keep_hidden(record, data, user)  # what this editor was shown masked stays as stored
-    check(form, data, user, previous=record.data)
+    data = checked(form, data, user, record)
     changes = json_diff(record.data, data)  # in the order the user saw the fields
     if not changes and record.form_version == form.version:
         return record

@@ -2,10 +2,12 @@
 
 ``document.json`` says what a document is made from and how: its title, the JSON Schema of the data
 its template receives, where that data comes from (fields of one form's record, mapped by JSON
-pointer, or a monthly count over records), the issuing body, the 发文字号 pattern and who may issue
-it. The checks go beyond the meta-schema: the form and every pointer must exist, every required data
-field must be mapped, the number pattern may only use its placeholders, and the template must parse in
-the documents sandbox, extend the GB/T 9704 base layout and use no variable it is not given.
+pointer, or a monthly count over records), the issuing body (and, for a 上行文, the posts of the
+签发人 and of the 附注's contact person), the 发文字号 pattern and who may issue it. The checks go
+beyond the meta-schema: the form and every pointer must exist, every post must be one of
+``org/posts.json``, every required data field must be mapped, the number pattern may only use its
+placeholders, and the template must parse in the documents sandbox, extend the GB/T 9704 base layout
+and use no variable it is not given.
 """
 from __future__ import annotations
 
@@ -66,7 +68,9 @@ DOCUMENT_META = Draft202012Validator({
                    "properties": {"unit": {"enum": list(ISSUER_UNITS)},
                                   "name": {"type": "string", "minLength": 1},
                                   "mark": {"type": "string", "minLength": 1},
-                                  "short": {"type": "string", "minLength": 1}}},
+                                  "short": {"type": "string", "minLength": 1},
+                                  "signed_by": {"type": "string", "minLength": 1},
+                                  "contact": {"type": "string", "minLength": 1}}},
         "number": {"type": "string", "minLength": 1},
         "permissions": {"type": "object", "required": ["issue"], "additionalProperties": False,
                         "properties": {"issue": _GRANTS, "revoke": _GRANTS}},
@@ -75,12 +79,14 @@ DOCUMENT_META = Draft202012Validator({
 })
 
 
-def load_documents(config_dir: Path, forms: dict[str, dict[str, Any] | None]
-                   ) -> tuple[dict[str, DocumentSpec], list[ConfigError]]:
+def load_documents(config_dir: Path, forms: dict[str, dict[str, Any] | None],
+                   posts: dict[str, str] | None = None) -> tuple[dict[str, DocumentSpec], list[ConfigError]]:
     """Every document folder of ``config_dir/documents``.
 
     ``forms`` maps every form id to its schema, or to None when the form file itself is broken (its
     own errors are reported; pointers into it are then not checked, so one error does not cascade).
+    ``posts`` is the post vocabulary of ``config/org/posts.json`` (id -> title) that ``issuer.signed_by``
+    and ``issuer.contact`` name, or None when the org tree is missing or broken (then they are not checked).
     """
     from server.specs.files import load_file
 
@@ -95,7 +101,7 @@ def load_documents(config_dir: Path, forms: dict[str, dict[str, Any] | None]
             errors.append(ConfigError(base, "", 1, 1, f"目录名（文书 id）应匹配 {NAME}，实际为 {show(folder.name)}"))
             continue
         document, file_errors = load_file(folder / DOCUMENT_FILE, f"{base}/{DOCUMENT_FILE}", DOCUMENT_META,
-                                           lambda doc: _DocumentCheck(doc, forms).problems())
+                                           lambda doc: _DocumentCheck(doc, forms, posts).problems())
         template_path = folder / TEMPLATE_FILE
         template_errors = _template_errors(template_path, f"{base}/{TEMPLATE_FILE}")
         errors += file_errors + template_errors
@@ -110,9 +116,10 @@ def load_documents(config_dir: Path, forms: dict[str, dict[str, Any] | None]
 class _DocumentCheck:
     """The value checks of one ``document.json`` (structure was checked by the meta-schema)."""
 
-    def __init__(self, doc: Any, forms: dict[str, dict[str, Any]]):
+    def __init__(self, doc: Any, forms: dict[str, dict[str, Any]], posts: dict[str, str] | None = None):
         self.doc = doc if isinstance(doc, dict) else {}
         self.forms = forms
+        self.posts = posts
         self.out: list[Problem] = []
 
     def problems(self) -> list[Problem]:
@@ -204,6 +211,12 @@ class _DocumentCheck:
                 problem = pattern_problem(issuer[key], NAME_PLACEHOLDERS + (("name",) if key != "name" else ()))
                 if problem:
                     self.out.append((f"/issuer/{key}", problem))
+        for key, what in (("signed_by", "签发人"), ("contact", "附注联系人")):
+            post = issuer.get(key)
+            if isinstance(post, str) and self.posts is not None and post not in self.posts:
+                known = "、".join(f"{pid}（{title}）" for pid, title in self.posts.items()) or "无"
+                self.out.append((f"/issuer/{key}", f"{what}的职务 {show(post)} 不是 org/posts.json 中定义的职务"
+                                                    f"（已定义的职务：{known}）"))
 
 
 def pattern_problem(pattern: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> str | None:

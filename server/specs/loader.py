@@ -83,7 +83,7 @@ def load_config(config_dir: Path) -> ConfigSet:
     schemas = {form_id: (forms[form_id].schema if form_id in forms else None) for form_id in form_ids}
     unit_codes = {u.code for u in org.units} if org is not None else None
     rules, rules_errors = load_rules(Path(config_dir), schemas, unit_codes)
-    documents, document_errors = load_documents(Path(config_dir), schemas)
+    documents, document_errors = load_documents(Path(config_dir), schemas, org.posts if org is not None else None)
     broken = {e.file for e in org_errors + rules_errors + document_errors}
     workflows, workflow_errors = load_workflows(Path(config_dir), schemas, rules, documents, unit_codes, broken)
     calendar, calendar_errors = load_calendar(Path(config_dir))
@@ -195,6 +195,8 @@ class _Semantics:
     def __init__(self, form_ids: list[str]):
         self.form_ids = form_ids
         self.problems: list[Problem] = []
+        self.workflow: Any = None
+        self.root: dict[str, Any] = {}
 
     def add(self, pointer: str, message: str) -> None:
         self.problems.append((pointer, message))
@@ -203,6 +205,8 @@ class _Semantics:
         """All problems of one form document; the root-only x-ui/x-form rules are checked here."""
         if not isinstance(document, dict):
             return []
+        self.workflow = _dict(document.get("x-form")).get("workflow")
+        self.root = document
         fields = self._object(document, "")
         ui = _dict(document.get("x-ui"))
         for key in ("list", "filters"):
@@ -265,12 +269,25 @@ class _Semantics:
             self.add(pointer_join(pointer, "x-ui", "org"), f"x-ui.org 只能用于不带 oneOf 的字符串字段（值为单位代码），实际为 {found}")
         if "org" in ui:
             self._scoped_org(_dict(ui["org"]), pointer_join(pointer, "x-ui", "org"))
+        if "states" in ui:
+            self._states(kind, pointer)
         if "order" in ui and kind != "object":
             self.add(pointer_join(pointer, "x-ui", "order"), f"x-ui.order 只能用于对象字段，实际为{_KIND_NAMES[kind]}")
         self._choices(schema.get("oneOf"), pointer_join(pointer, "oneOf"))
         if kind == "object":
             self._object(schema, pointer)
         self._field(schema.get("items"), pointer_join(pointer, "items"))
+
+    def _states(self, kind: str, pointer: str) -> None:
+        """``x-ui.states``: a section (an object field of the root) of a form with a workflow; the state
+        ids themselves are checked against the workflow (``workflows_loader``)."""
+        at = pointer_join(pointer, "x-ui", "states")
+        if not re.fullmatch(r"/properties/[^/]+", pointer):
+            self.add(at, "x-ui.states 只能用于表单第一层的对象字段（分节），不能用于下级字段或条件分支中的字段")
+        elif kind != "object":
+            self.add(at, f"x-ui.states 只能用于对象字段（分节），实际为{_KIND_NAMES[kind]}")
+        elif not isinstance(self.workflow, str):
+            self.add(at, "x-ui.states 只能用于有流程的表单（x-form.workflow），本表单没有流程")
 
     def _scoped_org(self, org: dict[str, Any], pointer: str) -> None:
         """A place field (``scoped``) lists places: a department has no place in a township's area."""
@@ -280,6 +297,14 @@ class _Semantics:
             names = "、".join(KINDS[k].title for k in offices)
             self.add(pointer_join(pointer, "scoped"),
                      f"scoped（只能选本辖区）只能用于乡镇、街道、村、社区等地域单位，实际还包括 {names}")
+        within = org.get("within")
+        if isinstance(within, str) and within.startswith("/"):
+            target = _dict(_dict(self.root.get("properties")).get(unescape_token(within[1:])))
+            if not isinstance(_dict(target.get("x-ui")).get("org"), dict):
+                self.add(pointer_join(pointer, "within"),
+                         f"within 应指向表单第一层的单位字段（带 x-ui.org），{show(within)} 不是")
+            elif pointer == pointer_join("/properties", unescape_token(within[1:]), "x-ui", "org"):
+                self.add(pointer_join(pointer, "within"), "within 不能指向字段自己")
 
     def _ref(self, ref: Any, kind: str, pointer: str) -> None:
         """A ref holds a record number of another form: a string, and the form must exist."""

@@ -122,7 +122,10 @@ FORM_META_SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "required": ["kinds"],
                     "properties": {"kinds": {"type": "array", "minItems": 1, "items": {"enum": list(KINDS)}},
-                                   "route": {"type": "boolean"}, "scoped": {"type": "boolean"}},
+                                   "route": {"type": "boolean"}, "scoped": {"type": "boolean"},
+                                   # the unit must lie beneath the unit of this other field (a village of
+                                   # the chosen township): a pointer to a root-level org field
+                                   "within": {"type": "string", "pattern": "^/[^/]+$"}},
                     "additionalProperties": False,
                 },
                 "rows": {"type": "integer", "minimum": 1, "maximum": 50},
@@ -130,6 +133,9 @@ FORM_META_SCHEMA: dict[str, Any] = {
                 # (server/records/confidential.py); an id_number is also checked (GB 11643 check digit).
                 "sensitive": {"enum": ["id_number"]},
                 "readers": {"type": "array", "items": {"$ref": "#/$defs/reader"}},
+                # A section (top-level object field) of a workflow form filled only in these states
+                # (server/records/stages.py); which states exist is checked with the workflow.
+                "states": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string"}},
             },
             "dependentRequired": {"readers": ["sensitive"]},
             "additionalProperties": False,

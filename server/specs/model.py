@@ -49,6 +49,7 @@ class OrgUnitSpec:
     parent: str | None = None
     serves: str | None = None
     posts: dict[str, str] = field(default_factory=dict)  # post id -> holder's name
+    phone: str | None = None  # 联系电话, e.g. for the 附注 of a 请示
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,9 @@ class OrgSpec:
 
     @property
     def digest(self) -> str:
-        return canonical_digest({"posts": self.posts, "units": [u.__dict__ for u in self.units]})
+        # a unit without a phone digests as it did before units had phones
+        units = [{k: v for k, v in u.__dict__.items() if not (k == "phone" and v is None)} for u in self.units]
+        return canonical_digest({"posts": self.posts, "units": units})
 
 
 @dataclass(frozen=True)

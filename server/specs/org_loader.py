@@ -39,9 +39,13 @@ POST_ID = re.compile(r"[a-z][a-z0-9_]{1,39}")
 UNIT_CODE = re.compile(r"[A-Z][A-Z0-9-]{1,31}")  # codes of units without a division code (GA, GA-PCS01)
 DIVISION_CODE = re.compile(r"\d{12}")             # GB/T 2260 county code + GB/T 10114 segments
 COUNTY_CODE = re.compile(r"[1-9]\d{5}000000")
+# 联系电话 (a 请示's 附注 prints it as written): digits, hyphens, spaces and parentheses, e.g. "0311-86012345"
+# or "(0311) 86012345"; not "0311-86012345 转 12".
+PHONE = re.compile(r"[0-9\- ()（）]{5,30}")
 
 # The unit fields, and their titles in messages and as spreadsheet column headers.
-FIELD_TITLES = {"code": "代码", "name": "名称", "kind": "类别", "parent": "上级代码", "serves": "服务乡镇代码"}
+FIELD_TITLES = {"code": "代码", "name": "名称", "kind": "类别", "parent": "上级代码", "serves": "服务乡镇代码",
+                "phone": "联系电话"}
 
 _ROOT_KINDS = [kind for kind in KINDS.values() if not kind.parents]
 # Territorial kinds below the root, by parent: (segment start, segment end, what the segment is called).
@@ -70,6 +74,7 @@ UNITS_META_SCHEMA: dict[str, Any] = {
             "required": ["code", "name", "kind"],
             "properties": {
                 "code": _STRING, "name": _STRING, "kind": _STRING, "parent": _STRING, "serves": _STRING,
+                "phone": _STRING,
                 "posts": {"type": "object", "additionalProperties": _STRING},
             },
             "additionalProperties": False,
@@ -100,7 +105,7 @@ def _text(value: Any) -> str | None:
 
 
 def _ref(value: Any) -> str | None:
-    """An optional reference (parent, serves): an empty string counts as not given."""
+    """An optional value (parent, serves, phone): an empty string counts as not given."""
     return value if isinstance(value, str) and value != "" else None
 
 
@@ -188,6 +193,7 @@ class _UnitChecks:
                 if problem:
                     self.add(index, "code", problem)
             self._serves(index, _ref(unit.get("serves")), kind)
+            self._phone(index, _ref(unit.get("phone")))
             self._posts(index, unit.get("posts"))
         root_titles = _kind_titles(k.id for k in _ROOT_KINDS)
         if not roots:
@@ -243,6 +249,14 @@ class _UnitChecks:
             served = self.kinds[self.first_at[serves]]
             if served is not None and served.id not in TOWNSHIP_LEVEL:
                 self.add(index, "serves", f"服务乡镇应为{_kind_titles(TOWNSHIP_LEVEL)}，实际 {serves} 是{served.title}")
+
+    def _phone(self, index: int, phone: str | None) -> None:
+        """An optional 联系电话 (the 附注 of a 请示 prints it): digits, hyphens, spaces, parentheses."""
+        if phone is None:
+            return
+        if not PHONE.fullmatch(phone) or not any(c.isdigit() for c in phone):
+            self.add(index, "phone", f"联系电话只能含数字、连字符、空格和括号，5–30 个字符（如 0311-86012345），"
+                                     f"实际为 {show(phone)}")
 
     def _posts(self, index: int, unit_posts: Any) -> None:
         if not isinstance(unit_posts, Mapping):
@@ -300,7 +314,7 @@ def load_org(config_dir: Path) -> tuple[OrgSpec | None, list[ConfigError]]:
         return None, errors
     units = tuple(
         OrgUnitSpec(code=u["code"], name=u["name"], kind=u["kind"], parent=_ref(u.get("parent")),
-                    serves=_ref(u.get("serves")), posts=dict(u.get("posts", {})))
+                    serves=_ref(u.get("serves")), posts=dict(u.get("posts", {})), phone=_ref(u.get("phone")))
         for u in units_doc["units"]
     )
     return OrgSpec(posts=dict(posts or {}), units=units), []
@@ -350,6 +364,8 @@ def unit_record(unit: OrgUnitSpec) -> dict[str, Any]:
         record["parent"] = unit.parent
     if unit.serves is not None:
         record["serves"] = unit.serves
+    if unit.phone is not None:
+        record["phone"] = unit.phone
     if unit.posts:
         record["posts"] = dict(unit.posts)
     return record

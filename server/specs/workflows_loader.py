@@ -27,7 +27,7 @@ from server.specs.fieldpaths import find_field, is_date_field
 from server.specs.metaschema import show
 from server.specs.model import DocumentSpec, RulesSpec, canonical_digest
 from server.specs.files import error_at, load_file, read_json
-from server.specs.jsonpos import ParsedJson
+from server.specs.jsonpos import ParsedJson, pointer_join
 from server.workflow.definition import GRANT_UNITS, REASON_MODES, UNITS, WAITS_ON, Workflow, build_workflow
 from server.workflow.machine import reachable
 
@@ -130,6 +130,7 @@ def load_workflows(config_dir: Path, forms: Mapping[str, dict[str, Any] | None],
             workflows[path.stem] = build_workflow(path.stem, check.form, document, canonical_digest(document))
     errors += _fact_transition_errors(config_dir, drafts, broken)
     errors += _document_state_errors(config_dir, documents, drafts)
+    errors += _section_state_errors(config_dir, forms, drafts)
     return workflows, errors
 
 
@@ -188,6 +189,38 @@ def _document_state_errors(config_dir: Path, documents: Mapping[str, DocumentSpe
                     errors.append(error_at(config_dir, f"documents/{doc_id}/document.json",
                                            f"/source/statistics/columns/{index}/states/{state_index}",
                                            f"状态 {show(state)} 不存在（{known}）"))
+    return errors
+
+
+def _section_state_errors(config_dir: Path, forms: Mapping[str, dict[str, Any] | None],
+                          drafts: Mapping[str, tuple[str, dict[str, Any]]]) -> list[ConfigError]:
+    """A form's sections (``x-ui.states`` on a top-level object field) name states of the form's
+    workflow; a required section can be filled in the initial state. Silent for a form whose workflow
+    file could not be read (that file's errors say why)."""
+    errors = []
+    for workflow_id, (form_id, document) in sorted(drafts.items()):
+        schema = forms.get(form_id)
+        states = document.get("states") if isinstance(document.get("states"), dict) else {}
+        if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+            continue
+        listed = "、".join(f"{sid}（{st.get('title')}）" if isinstance(st, dict) and st.get("title") else sid
+                          for sid, st in states.items()) or "无"
+        required = schema.get("required") if isinstance(schema.get("required"), list) else []
+        for key, field in schema["properties"].items():
+            ui = field.get("x-ui") if isinstance(field, dict) else None
+            wanted = ui.get("states") if isinstance(ui, dict) else None
+            if not isinstance(wanted, list):
+                continue
+            at = pointer_join("/properties", key, "x-ui", "states")
+            for index, state in enumerate(wanted):
+                if isinstance(state, str) and state not in states:
+                    errors.append(error_at(config_dir, f"forms/{form_id}.json", pointer_join(at, index),
+                                           f"状态 {show(state)} 不存在（流程 {show(workflow_id)} 的状态：{listed}）"))
+            initial = document.get("initial")
+            if key in required and isinstance(initial, str) and initial in states and initial not in wanted:
+                errors.append(error_at(config_dir, f"forms/{form_id}.json", at,
+                                       f"分节 {show(key)} 列在 required 中，但在初始状态 {show(initial)} 不能填写："
+                                       "请把初始状态列入 x-ui.states，或不把它列为必填"))
     return errors
 
 

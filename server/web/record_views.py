@@ -12,8 +12,8 @@ from markupsafe import Markup
 from server.auth.permissions import allowed
 from server.errors import Conflict, ValidationFailed
 from server.extensions import db
-from server.forms import build_form, describe_change, display_cell, display_value, filter_fields, get_path, list_columns, parse_submission, ref_values, render_fields, render_readonly, shorten
-from server.records import confidential, service, titles
+from server.forms import build_form, describe_change, display_cell, display_value, filter_fields, get_path, list_columns, parse_submission, ref_values, render_fields, render_readonly, shorten, title_paths
+from server.records import confidential, service, stages, titles
 from server.records.export import export_workbook
 from server.web.history_notes import history_note
 from server.records.query import build_select, counts_by_form, list_page, parse_list_args, visible_forms
@@ -82,8 +82,27 @@ def form_new(form_id: str):  # type: ignore[no-untyped-def]
             for notice in service.policy_notices(record.id, 0, current_user):
                 flash(notice, "warning")
             return redirect(url_for("records.detail", record_id=record.id))
-    fields = render_fields(model, data, errors, lookup_url=_lookup_url)
+    data, frozen = _frozen(form, model, data, None, {})
+    fields = render_fields(model, data, errors, lookup_url=_lookup_url, **frozen)
     return render_template("records/edit.html", form=form, fields=fields, errors=errors, record=None), (422 if errors else 200)
+
+
+def _frozen(form, model, data: dict[str, Any], record, shown: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """The data to render and the ``frozen``/``links`` arguments of :func:`render_fields` for sections
+    of other workflow stages (``x-ui.states``): shown as stored (``shown``: the record as this reader
+    may read it), never as typed into a crafted post."""
+    notes = stages.frozen_notes(form, record)
+    if not notes:
+        return data, {}
+    data = dict(data)
+    for key in notes:
+        if key in shown:
+            data[key] = shown[key]
+        else:
+            data.pop(key, None)
+    kept = {key: data[key] for key in notes if key in data}
+    referenced = titles.resolve(((target, number) for _, target, number in ref_values(model, kept)), current_user)
+    return data, {"frozen": notes, "links": {key: _ref_link(t) for key, t in referenced.items() if t.record_id}}
 
 
 @bp.route("/records/<int:record_id>")
@@ -126,7 +145,8 @@ def edit(record_id: int):  # type: ignore[no-untyped-def]
             for notice in service.policy_notices(record_id, version, current_user):
                 flash(notice, "warning")
             return redirect(url_for("records.detail", record_id=record_id))
-    fields = render_fields(model, data, errors, lookup_url=_lookup_url)
+    data, frozen = _frozen(form, model, data, record, confidential.visible_data(record, current_user))
+    fields = render_fields(model, data, errors, lookup_url=_lookup_url, **frozen)
     status = 409 if conflict else 422 if errors else 200
     return render_template("records/edit.html", form=form, fields=fields, errors=errors, record=record,
                            version=version, conflict=conflict), status
@@ -178,15 +198,19 @@ def _quote(text: str) -> str:
 @bp.route("/forms/<form_id>/lookup")
 def lookup(form_id: str):  # type: ignore[no-untyped-def]
     """Search-as-you-type for reference pickers: up to 10 records matching ``q`` (empty: the
-    newest), each a number and a label made of the form's list columns joined by " · "."""
+    newest), each a number and a label: the record's title (王建华, as lists show the reference once
+    picked), then its other list columns, joined by " · "."""
     form = _registry().form(form_id)
     model = build_form(form)
     query = parse_list_args(form, {"q": request.args.get("q", ""), "per_page": "10"})
-    columns = list_columns(model)
+    named = set(title_paths(model))
+    columns = [p for p, _ in list_columns(model) if p not in named]
     items = []
     seer = confidential.Sight(current_user)
     for record in list_page(form, query, current_user).items:
         data = confidential.visible_data(record, seer)
-        values = (display_value(model, p, get_path(data, p)).strip() for p, _ in columns)
+        title = titles.record_title(record, seer)
+        values = [title if title != record.number else ""]
+        values += [display_value(model, p, get_path(data, p)).strip() for p in columns]
         items.append({"number": record.number, "label": shorten(" · ".join(v for v in values if v))})
     return jsonify(items)

@@ -237,6 +237,7 @@ def test_a_visit_walked_through_the_pages_from_registration_to_archive(browsers:
     # 2. 转办 to 城关派出所
     flow_button(clerk, "转办").click()
     expect(clerk.get_by_role("heading", level=1)).to_have_text(f"转办：来信来访登记簿 {number}")
+    clerk.wait_for_load_state()  # the heading shows before orgpicker.js (DOMContentLoaded) turns the select into its box
     handling_unit = clerk.get_by_label("承办单位")  # an org field: a search box over the unit names
     handling_unit.click()
     handling_unit.press_sequentially("城关派出所")
