@@ -69,7 +69,7 @@ $(VENV)/.installed: pyproject.toml
 
 db: setup
 	$(FLASK) db upgrade
-	$(FLASK) demo load
+	$(FLASK) demo load --year 2026
 
 check: setup
 	$(FLASK) config check

@@ -53,10 +53,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _subscribe() -> None:
     """Wire the seam: records publish; workflows (in the save's transaction) and rules (after the
     commit) subscribe. Idempotent per process."""
+    from server.flow import chains
     from server.flow.service import subscribe_events as flow_events
     from server.records.service import subscribe_events as records_events
     from server.rules.service import subscribe_events as rules_events
 
+    chains.install()
     flow_events()
     rules_events()
     records_events()

@@ -132,11 +132,18 @@ def token_create(name: str, label: str, days: int) -> None:
 
 
 @demo_cli.command("load")
-def demo_load() -> None:
-    """Load the demo county once (a second run changes nothing)."""
+@click.option("--year", type=int, default=None, help="再载入该年度的示范数据（如 2026：按来源文章的数字，经各业务流程生成一年的台账）")
+@click.option("--scale", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+              help="示范年度的规模（0–1，测试用小规模）")
+def demo_load(year: int | None, scale: float) -> None:
+    """Load the demo county once (a second run changes nothing); with --year, then its demo year, also once."""
     from server.demo import load_demo
 
     click.echo(load_demo())
+    if year is not None:
+        from server.demo_year import load_year
+
+        click.echo(load_year(year, scale, progress=lambda month: click.echo(f"  示范年度：{month} …")))
 
 
 @org_cli.command("import")

@@ -121,4 +121,4 @@ def test_shipped_configuration_is_valid():
     from server.specs import load_config
 
     forms = load_config(PROJECT_ROOT / "config").forms
-    assert len(forms) == 12 and forms["key_area"].title == "社会治安重点地区排查整治台账"
+    assert len(forms) == 13 and forms["key_area"].title == "社会治安重点地区排查整治台账"

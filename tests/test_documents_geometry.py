@@ -30,7 +30,8 @@ LONG_TEXT = ("废弃砖厂夜间聚赌，周边出租屋流动人口多、登记
 
 # Words of the shipped titles and the test names that a title line break must not split.
 WORDS = ("河口镇", "东岗村", "废弃砖厂", "出租屋群", "夜市", "摊点", "复杂区域", "挂牌督办", "验收合格", "予以摘牌",
-         "延期整治", "整治工作", "社会治安", "重点地区", "综合治理", "一票否决", "排查整治", "统计表", "建议书")
+         "延期整治", "整治工作", "社会治安", "重点地区", "综合治理", "一票否决", "排查整治", "统计表", "建议书",
+         "验收报告", "满意度", "测评表")
 
 
 # The statistics table's column headers, each of which must stay on one line.
@@ -38,7 +39,8 @@ HEADER_WORDS = ("群众反映", "治安问题", "已办结", "矛盾纠纷", "�
 
 
 def _issue_all(env: dict[str, Any]) -> dict[str, bytes]:
-    from server.documents.service import issue
+    from tests.keyareas import issue
+    from tests.test_survey import participants
 
     township, county = env["township"], env["county"]
     data = sample("key_area")
@@ -46,22 +48,25 @@ def _issue_all(env: dict[str, Any]) -> dict[str, bytes]:
     record = key_area(township, name=LONG_NAME, problems=problems)
     pdfs = {doc_id: issue(doc_id, user, record_id=record.id).pdf
             for doc_id, user in (("listing_notice", county), ("rectification_report", township),
-                                 ("delisting_notice", county), ("veto_decision", county))}
+                                 ("delisting_notice", county), ("veto_decision", county),
+                                 ("acceptance_report", county), ("survey_sheet", county))}
     acceptance = {**data["acceptance"], "issues": LONG_TEXT,
-                  "satisfaction_survey": {"survey_date": "2026-09-05", "venue": "东岗村委会", "participants": 30,
-                                          "satisfied": 18, "basically_satisfied": 6, "dissatisfied": 6}}
+                  "satisfaction_survey": {"survey_date": "2026-09-05", "venue": "东岗村委会",
+                                          "participants": participants(18, 6, 6)}}
     acceptance.pop("conclusion")
     delisting = {"extensions": [{"approved_date": "2026-09-12", "approved_by": "河口镇党委",
                                  "reason": LONG_TEXT, "new_deadline": "2026-10-31"}]}
-    extended = key_area(township, name=LONG_NAME, stage="extended", acceptance=acceptance, delisting=delisting,
+    extended = key_area(township, name=LONG_NAME, acceptance=acceptance, delisting=delisting,
                         consolidation=None)
     pdfs["extension_request"] = issue("extension_request", township, record_id=extended.id).pdf
-    from tests.test_documents_shipped import create
+    from tests.keyareas import area_at
 
-    assessment = create("assessment", sample("assessment"), township)
-    pdfs["recommendation_letter"] = issue("recommendation_letter", township, record_id=assessment.id).pdf
+    clue = area_at({"name": LONG_NAME, "area_type": data["area_type"], "township_code": data["township_code"],
+                    "identification": {"discovery_source": "screening", "basis": LONG_TEXT}, "problems": problems},
+                   "clue", township)
+    pdfs["recommendation_letter"] = issue("recommendation_letter", township, record_id=clue.id).pdf
     pdfs["monthly_statistics"] = issue("monthly_statistics", county, month="2026-05").pdf
-    pdfs["_numbers"] = "\n".join([record.number, extended.number, assessment.number]).encode()
+    pdfs["_numbers"] = "\n".join([record.number, extended.number, clue.number]).encode()
     return pdfs
 
 
@@ -114,7 +119,8 @@ def test_every_shipped_document_keeps_to_the_type_block(env):  # type: ignore[no
         for doc_id, data in pdfs.items():
             (folder / f"long_{doc_id}.pdf").write_bytes(data)
     assert set(pdfs) == {"listing_notice", "rectification_report", "delisting_notice", "veto_decision",
-                         "extension_request", "recommendation_letter", "monthly_statistics"}
+                         "extension_request", "recommendation_letter", "monthly_statistics", "acceptance_report",
+                         "survey_sheet"}
     problems: list[str] = []
     for doc_id, data in pdfs.items():
         with pdfcheck.Pdf(data) as pdf:
@@ -125,7 +131,7 @@ def test_every_shipped_document_keeps_to_the_type_block(env):  # type: ignore[no
 def test_a_long_area_name_wraps_inside_the_receipt_table(env):  # type: ignore[no-untyped-def]
     """The 签收回执 (the listing notice's 附件) with a 31-character name: the cell wraps, its text stays
     in the table and the table in the 版心."""
-    from server.documents.service import issue
+    from tests.keyareas import issue
 
     record = key_area(env["township"], name=LONG_NAME)
     with pdfcheck.Pdf(issue("listing_notice", env["county"], record_id=record.id).pdf) as pdf:

@@ -67,6 +67,10 @@ def create(form_id: str, data: dict[str, Any], user: Any) -> Any:
     data = drop_missing_refs(form_id, copy.deepcopy(data))
     if user.org_unit is not None and user.org_unit.code == CHENGGUAN:
         data = in_chengguan(data)  # a clerk files places of their own township only
+    if form_id == "key_area":  # at the stage its data belongs to (tests/keyareas.py)
+        from tests.keyareas import area_at, state_for
+
+        return area_at(data, state_for(data), user)
     return create_record(form_id, data, user)
 
 
@@ -158,19 +162,25 @@ def assert_contains(text: str, *values: str) -> None:
 
 # -- the documents ------------------------------------------------------------------------------------
 def test_recommendation_letter(env):  # type: ignore[no-untyped-def]
-    from server.documents.service import issue
+    """A 研判 that recommends an area registers it at 线索; the 建议书 goes to its township's party committee."""
+    from tests.keyareas import area_at, issue
 
-    record = create("assessment", sample("assessment"), env["township"])
+    assessment = create("assessment", sample("assessment"), env["township"])
+    data = {k: v for k, v in sample("key_area").items()
+            if k in ("name", "area_type", "township_code", "village_code", "identification", "problems")}
+    data["identification"] = {"discovery_source": "assessment", "assessment": assessment.number,
+                              "basis": data["identification"]["basis"]}
+    record = area_at(data, "clue", env["township"])
     row = issue("recommendation_letter", env["township"], record_id=record.id)
     text = issued_text(row, "recommendation_letter", "河口")
-    assert record.number not in text  # internal ledger numbers stay out of a 公文 (issue 12, item 15)
-    assert_contains(text, "河口镇社会治安综合治理中心", "县社会治安综合治理中心联席会议",
-                    "2026年5月20日", "2026年5月6日至2026年5月20日", "东岗村废弃砖厂", "夜间聚众赌博", "黄赌毒",
-                    "高", "清查取缔赌博窝点")
-
+    assert record.number not in text and assessment.number not in text  # internal ledger numbers stay out of a 公文
+    assert_contains(text, "河口镇社会治安综合治理中心", "关于将河口镇东岗村废弃砖厂周边列为社会治安重点地区集中整治的建议书",
+                    "河口镇党委：", "河口镇苏营村河口镇东岗村废弃砖厂周边（治安复杂村居）", "黄赌毒、盗抢",
+                    "废弃砖厂夜间聚赌", "两月内聚赌警情9起", "党（工）委书记任第一责任人", "特此建议。")
+    assert "联席会议：" not in text
 
 def test_listing_notice(env):  # type: ignore[no-untyped-def]
-    from server.documents.service import issue
+    from tests.keyareas import issue
 
     record = key_area(env["township"])
     row = issue("listing_notice", env["county"], record_id=record.id)
@@ -189,7 +199,7 @@ def test_policy_numbers_in_the_wording_come_from_parameters(make_app, tmp_path):
     import shutil
 
     from server.auth.service import create_user
-    from server.documents.service import preview
+    from tests.keyareas import preview
 
     config = tmp_path / "config"
     shutil.copytree(PROJECT_ROOT / "config", config)
@@ -211,7 +221,7 @@ def test_policy_numbers_in_the_wording_come_from_parameters(make_app, tmp_path):
 
 
 def test_rectification_report(env):  # type: ignore[no-untyped-def]
-    from server.documents.service import issue
+    from tests.keyareas import issue
 
     record = key_area(env["township"])
     row = issue("rectification_report", env["township"], record_id=record.id)
@@ -226,12 +236,13 @@ def test_rectification_report(env):  # type: ignore[no-untyped-def]
 
 
 def test_extension_request_uses_the_latest_extension(env):  # type: ignore[no-untyped-def]
-    from server.documents.service import issue
+    from tests.keyareas import issue
+    from tests.test_survey import participants
 
     data = sample("key_area")
     acceptance = {**data["acceptance"], "issues": "部分村民反映夜间巡逻频次不够。",
-                  "satisfaction_survey": {"survey_date": "2026-09-05", "venue": "东岗村委会", "participants": 30,
-                                          "satisfied": 18, "basically_satisfied": 6, "dissatisfied": 6}}
+                  "satisfaction_survey": {"survey_date": "2026-09-05", "venue": "东岗村委会",
+                                          "participants": participants(18, 6, 6)}}
     acceptance.pop("conclusion")
     delisting = {"extensions": [
         {"approved_date": "2026-09-12", "approved_by": "河口镇党委", "reason": "监控尚未联网。",
@@ -239,7 +250,7 @@ def test_extension_request_uses_the_latest_extension(env):  # type: ignore[no-un
         {"approved_date": "2026-11-02", "approved_by": "河口镇党委",
          "reason": "座谈会满意率未达标，群众对夜间巡逻仍有意见，需继续整治。", "new_deadline": "2027-02-28"},
     ]}
-    record = key_area(env["township"], stage="extended", acceptance=acceptance, delisting=delisting,
+    record = key_area(env["township"], acceptance=acceptance, delisting=delisting,
                       consolidation=None)
     assert record.data["acceptance"]["conclusion"] == "extended"  # set by the acceptance rules
     row = issue("extension_request", env["township"], record_id=record.id)
@@ -252,7 +263,7 @@ def test_extension_request_uses_the_latest_extension(env):  # type: ignore[no-un
 
 
 def test_delisting_notice(env):  # type: ignore[no-untyped-def]
-    from server.documents.service import issue
+    from tests.keyareas import issue
 
     record = key_area(env["township"])
     row = issue("delisting_notice", env["county"], record_id=record.id)
@@ -268,19 +279,30 @@ def test_delisting_notice(env):  # type: ignore[no-untyped-def]
 def test_documents_refuse_a_record_without_what_they_need(env):  # type: ignore[no-untyped-def]
     from server.documents.service import prepare
 
-    listed = key_area(env["township"], stage="listed", acceptance=None, delisting=None, consolidation=None)
+    from tests.keyareas import in_stage
+
+    listed = key_area(env["township"], acceptance=None, delisting=None, consolidation=None)
+    with pytest.raises(ValidationFailed) as failed:  # a 摘牌通知 belongs to the 巩固期
+        prepare("delisting_notice", env["county"], record_id=listed.id)
+    assert [(e.pointer, e.message) for e in failed.value.errors] == [(
+        "/record_id", "《摘牌通知》只能在「巩固期、销号」阶段生成，该记录现处于「挂牌督办」阶段")]
+    in_stage("delisting_notice", listed.id, env["county"])
     with pytest.raises(ValidationFailed) as failed:
         prepare("delisting_notice", env["county"], record_id=listed.id)
     messages = {e.pointer: e.message for e in failed.value.errors}
     assert "摘牌日期" in messages["/delisting/delisted_date"] and "验收日期" in messages["/acceptance/acceptance_date"]
+    in_stage("extension_request", listed.id, env["county"])
     with pytest.raises(ValidationFailed) as failed:
         prepare("extension_request", env["township"], record_id=listed.id)
     assert "延期记录" in str(failed.value)
 
-    low = {"participants": 30, "satisfied": 18, "basically_satisfied": 6, "dissatisfied": 6}
+    from tests.test_survey import participants
+
+    low = {"participants": participants(18, 6, 6)}
     failed_acceptance = key_area(env["township"],
                                  acceptance={**sample("key_area")["acceptance"], "satisfaction_survey": low})
     assert failed_acceptance.data["acceptance"]["conclusion"] == "extended"  # the acceptance rules: 80% < 90%
+    in_stage("delisting_notice", failed_acceptance.id, env["county"])
     with pytest.raises(ValidationFailed) as failed:  # 摘牌 only after 验收合格
         prepare("delisting_notice", env["county"], record_id=failed_acceptance.id)
     assert [e.pointer for e in failed.value.errors] == ["/acceptance/conclusion"]  # where the user fixes it
@@ -288,9 +310,9 @@ def test_documents_refuse_a_record_without_what_they_need(env):  # type: ignore[
 
 
 def test_veto_decision_for_recurrence_and_for_overdue_rectification(env):  # type: ignore[no-untyped-def]
-    from server.documents.service import issue
+    from tests.keyareas import issue
 
-    recurred = key_area(env["township"], stage="delisted", consolidation={
+    recurred = key_area(env["township"], consolidation={
         "period_start": "2026-09-10", "period_end": "2027-09-09", "recurrence": True,
         "recurrence_date": "2026-11-20", "veto_proposal": "veto_and_accountability"})
     row = issue("veto_decision", env["county"], record_id=recurred.id)
@@ -302,7 +324,7 @@ def test_veto_decision_for_recurrence_and_for_overdue_rectification(env):  # typ
 
     listing = {**sample("key_area")["listing"], "listed_date": "2026-03-02", "rectification_deadline": "2026-09-30"}
     listing.pop("meeting")
-    overdue = key_area(env["township"], stage="listed", listing=listing, acceptance=None, delisting=None,
+    overdue = key_area(env["township"], listing=listing, acceptance=None, delisting=None,
                        consolidation=None)
     row = issue("veto_decision", env["county"], record_id=overdue.id)
     text = issued_text(row, "veto_decision", "示范")
@@ -311,7 +333,7 @@ def test_veto_decision_for_recurrence_and_for_overdue_rectification(env):  # typ
 
 
 def test_monthly_statistics_counts_per_township(env):  # type: ignore[no-untyped-def]
-    from server.documents.service import issue
+    from tests.keyareas import issue
 
     hekou, chengguan = env["township"], env["chengguan"]
     problem = sample("security_problem")
@@ -347,11 +369,11 @@ def test_monthly_statistics_counts_per_township(env):  # type: ignore[no-untyped
 
 def test_a_sparse_record_still_reads_well(env):  # type: ignore[no-untyped-def]
     """Only what the forms and the documents require: optional passages drop out without traces."""
-    from server.documents.service import issue
-    from server.records.service import update_record
+    from tests.keyareas import issue
+    from tests.keyareas import advance
 
     data = {
-        "name": "城关街道南关农贸市场周边", "area_type": "venue", "township_code": CHENGGUAN, "stage": "extended",
+        "name": "城关街道南关农贸市场周边", "area_type": "venue", "township_code": CHENGGUAN,
         "identification": {"discovery_source": "screening", "identified_date": "2026-04-10"},
         "problems": {"categories": ["theft_robbery"], "description": "市场周边扒窃多发"},
         "responsibility": {"lead_unit": "城关街道", "first_responsible": "高卫东"},
@@ -378,11 +400,12 @@ def test_a_sparse_record_still_reads_well(env):  # type: ignore[no-untyped-def]
     assert "第1次延期" not in texts["extension_request"]
     assert_contains(texts["veto_decision"], "城关街道整治工作开展不力")  # deadline extended: not overdue yet
 
-    data = {**record.data, "stage": "delisted",
-            "acceptance": {"acceptance_date": "2026-12-20", "conclusion": "passed", "satisfaction_survey": {
-                "participants": 20, "satisfied": 20, "basically_satisfied": 0, "dissatisfied": 0}},
+    from tests.test_survey import participants
+
+    data = {"acceptance": {"acceptance_date": "2026-12-20", "conclusion": "passed", "satisfaction_survey": {
+                "participants": participants(20, 0, 0)}},
             "delisting": {**record.data["delisting"], "delisted_date": "2026-12-25"}}
-    record = update_record(record.id, data, env["chengguan"], record.version)
+    record = advance(record.id, "consolidating", data, env["chengguan"])
     text = issued_text(issue("delisting_notice", env["county"], record_id=record.id), "delisting_notice", "示范",
                        shot="sparse_")
     assert_contains(text, "满意率100%", "决定自2026年12月25日起", "设一年巩固期", "10个工作日内撰写整治工作报告")
@@ -390,7 +413,8 @@ def test_a_sparse_record_still_reads_well(env):  # type: ignore[no-untyped-def]
 
 def test_who_may_issue(env):  # type: ignore[no-untyped-def]
     from server.auth.service import create_user
-    from server.documents.service import issue, prepare
+    from server.documents.service import prepare
+    from tests.keyareas import in_stage, issue
 
     record = key_area(env["township"])
     police = create_user("police", "Jiangbei-qiao-88", role="department_staff", org_code="GA-PCS04")
@@ -406,4 +430,5 @@ def test_who_may_issue(env):  # type: ignore[no-untyped-def]
         with pytest.raises(NotAllowed):
             prepare(doc_id, police, record_id=record.id)
     # the county centre may prepare a township's report; the issuer stays the township
+    in_stage("rectification_report", record.id, env["county"])
     assert prepare("rectification_report", env["county"], record_id=record.id).issuer.name == "河口镇"

@@ -28,13 +28,14 @@ KAI = ("Kai", "Kaiti", "gkai")  # AR PL KaitiM GB is embedded as "…+AR-PL-Kait
 
 def _extended(user: Any) -> Any:
     """A key area whose acceptance failed and whose rectification was extended (the 请示's case)."""
+    from tests.test_survey import participants
+
     data = sample("key_area")
-    acceptance = {**data["acceptance"], "satisfaction_survey": {
-        "participants": 30, "satisfied": 18, "basically_satisfied": 6, "dissatisfied": 6}}
+    acceptance = {**data["acceptance"], "satisfaction_survey": {"participants": participants(18, 6, 6)}}
     acceptance.pop("conclusion")
     delisting = {"extensions": [{"approved_date": "2026-09-12", "approved_by": "河口镇党委",
                                  "reason": "监控尚未联网。", "new_deadline": "2026-10-31"}]}
-    return key_area(user, stage="extended", acceptance=acceptance, delisting=delisting, consolidation=None)
+    return key_area(user, acceptance=acceptance, delisting=delisting, consolidation=None)
 
 
 def _hekou() -> OrgUnit:
@@ -80,7 +81,7 @@ def _last_lines(pdf: pdfcheck.Pdf) -> tuple[int, list[pdfcheck.Line]]:
 
 
 def test_request_and_report_are_laid_out_as_upward_documents(env):  # type: ignore[no-untyped-def]
-    from server.documents.service import issue
+    from tests.keyareas import issue
 
     township = env["township"]
     hekou = _hekou()
@@ -114,7 +115,7 @@ def test_request_and_report_are_laid_out_as_upward_documents(env):  # type: igno
 
 
 def test_preview_has_the_upward_head_too(env):  # type: ignore[no-untyped-def]
-    from server.documents.service import preview
+    from tests.keyareas import preview
 
     with pdfcheck.Pdf(preview("extension_request", env["township"], record_id=_extended(env["township"]).id)) as pdf:
         assert "签发人：" + _hekou().posts["deputy_secretary"] in pdf.text()
@@ -164,6 +165,9 @@ def test_a_unit_without_the_holder_or_phone_is_refused(env, missing):  # type: i
     assert preview.status_code == 422 and expected[0] in preview.get_data(as_text=True)
     assert _issued_count() == before  # nothing issued, no number taken
 
-    if missing != "deputy_secretary":  # the 报告 needs only the 签发人
+    if missing != "deputy_secretary":  # the 报告 (after 验收) needs only the 签发人
+        from tests.keyareas import in_stage
+
+        in_stage("rectification_report", record.id, township)
         assert api.post("/api/v1/documents", json={"doc_id": "rectification_report",
                                                    "record_id": record.id}).status_code == 201

@@ -73,88 +73,82 @@ def test_a_draft_ladder_is_simulated_before_it_is_published(clients, config_copy
     assert get(clients["county"], 1)["due"]["date"] == "2026-11-19"
 
 
-# -- township listings last 3 months -------------------------------------------------------------------
-LISTING_WORKFLOW = {
-    "title": "挂牌督办",
-    "facts": "key_area",
-    "initial": "identified",
-    "states": {"identified": {"title": "已认定", "waits_on": "owner"},
-               "listed": {"title": "挂牌督办", "waits_on": "owner"},
-               "delisted": {"title": "已摘牌", "open": False}},
-    "transitions": {
-        "list": {"label": "挂牌督办", "from": "identified", "to": "listed", "roles": [{"role": "county_staff"}],
-                 "dialog": ["/listing/is_listed", "/listing/listed_date", "/listing/level", "/listing/notice_number",
-                            "/listing/report_cycle"],
-                 "requires": ["/listing/is_listed", "/listing/listed_date", "/listing/level"]},
-        "delist": {"label": "摘牌", "from": "listed", "to": "delisted", "roles": [{"role": "county_staff"}],
-                   "dialog": ["/delisting/delisted_date"], "requires": ["/delisting/delisted_date"]}},
-    "timers": {"rectification": {"title": "整改期限", "runs_in": ["listed"], "from": "/listing/listed_date",
-                                 "due": {"months": {"$fact": "listing_months"}},
-                                 "write_due": "/listing/rectification_deadline"}},
-}
+# -- the listing period per level is a parameter ----------------------------------------------------------
+AREA = {"name": "东岗村废弃砖厂周边", "area_type": "complex_village", "township_code": "139901101000",
+        "identification": {"discovery_source": "screening"}}
+IDENTIFY = {"identification": {"identified_date": "2026-04-20", "basis": "近两月发案 5 起"},
+            "problems": {"categories": ["porn_gambling_drugs"], "description": "砖厂夜间聚赌"}}
+LISTING = {"listing": {"level": "township", "report_cycle": "monthly"}}
 
 
-def _listing_procedure(config: Path, township_months: int) -> None:
-    """The listing as configuration: a workflow on the key-area ledger, the period per level a parameter."""
-    (config / "workflows" / "key_area_listing.json").write_text(json.dumps(LISTING_WORKFLOW, ensure_ascii=False))
-    _edit(config / "forms" / "key_area.json", lambda d: d["x-form"].update(workflow="key_area_listing"))
-
-    def params(doc: dict) -> None:
-        doc["parameters"]["listing_months_county"] = {"title": "县级挂牌整改期限", "unit": "个月", "value": 6,
-                                                      "minimum": 1, "maximum": 24}
-        doc["parameters"]["listing_months_township"] = {"title": "乡镇级挂牌整改期限", "unit": "个月",
-                                                        "value": township_months, "minimum": 1, "maximum": 24}
-
-    def facts(doc: dict) -> None:
-        doc["attributes"]["listing_level"] = {"field": "/listing/level"}
-        doc["attributes"]["listing_months"] = {"switch": "listing_level", "cases": {
-            "county": {"param": "listing_months_county"}, "township": {"param": "listing_months_township"}}}
-
-    _edit(config / "rules" / "parameters.json", params)
-    _edit(config / "facts" / "key_area.json", facts)
+def _identified(clients: Clients, name: str = AREA["name"]) -> int:
+    record = register(clients["county"], "key_area", dict(AREA, name=name))
+    go(clients["county"], record["id"], "identify", IDENTIFY)
+    return record["id"]
 
 
-AREA = {"name": "东岗村废弃砖厂周边", "area_type": "complex_village", "township_code": "139901101000", "stage": "identified",
-        "identification": {"discovery_source": "screening", "identified_date": "2026-04-20", "basis": "近两月发案 5 起"}}
-LISTING = {"listing": {"is_listed": True, "listed_date": "2026-05-10", "level": "township",
-                       "notice_number": "河综治督〔2026〕1号", "report_cycle": "monthly"}}
+def _township_months(config: Path, months: int) -> None:
+    _edit(config / "rules" / "parameters.json", lambda d: d["parameters"]["listing_months_township"].update(value=months))
 
 
 def test_township_listings_last_three_months_by_configuration(clients, config_copy):
-    _listing_procedure(config_copy, township_months=6)
+    _township_months(config_copy, 6)
     _reload(clients)
     with at("2026-05-10"):
-        first = register(clients["county"], "key_area", AREA)
-        listed = go(clients["county"], first["id"], "list", LISTING)
+        first = _identified(clients)
+        listed = go(clients["county"], first, "list", LISTING)
     assert listed["data"]["listing"]["rectification_deadline"] == "2026-11-10"  # computed, not typed
 
-    _edit(config_copy / "rules" / "parameters.json",
-          lambda d: d["parameters"]["listing_months_township"].update(value=3))
+    _township_months(config_copy, 3)
     _reload(clients)
     with at("2026-05-10"):
-        second = register(clients["county"], "key_area", dict(AREA, name="南关农贸市场周边"))
-        three = go(clients["county"], second["id"], "list", LISTING)
-        county_level = register(clients["county"], "key_area", dict(AREA, name="县城汽车站周边"))
-        six = go(clients["county"], county_level["id"], "list",
-                 {"listing": dict(LISTING["listing"], level="county")})
+        three = go(clients["county"], _identified(clients, "南关农贸市场周边"), "list", LISTING)
+        six = go(clients["county"], _identified(clients, "县城汽车站周边"), "list", {"listing": dict(LISTING["listing"], level="county")})
     assert three["data"]["listing"]["rectification_deadline"] == "2026-08-10"
     assert six["data"]["listing"]["rectification_deadline"] == "2026-11-10"
-    assert get(clients["county"], first["id"])["data"]["listing"]["rectification_deadline"] == "2026-11-10"  # started before
+    assert get(clients["county"], first)["data"]["listing"]["rectification_deadline"] == "2026-11-10"  # started before
+
+
+def _timers(clients: Clients, record_id: int) -> dict[str, str]:
+    from server.flow.timers import live_timers
+
+    return clients.run(lambda: {t.timer: t.due_date.isoformat() for t in live_timers(record_id)})
+
+
+PLAN = {"rectification": {"plan_summary": "拆除砖厂围墙，夜间巡逻", "planned_start": "2026-05-11", "planned_end": "2026-07-31"}}
 
 
 def test_editing_the_date_a_timer_counts_from_moves_the_deadline(clients, config_copy):
-    _listing_procedure(config_copy, township_months=3)
+    with at("2026-05-10"):
+        area = _identified(clients)
+        started = go(clients["county"], area, "start_rectification", PLAN)
+        assert _timers(clients, area)["rectification"] == "2026-07-31"  # the 整治期限 counts from the plan's end
+        data = dict(started["data"], rectification=dict(started["data"]["rectification"], planned_end="2026-08-31"))
+        saved = clients["county"].put(f"/api/v1/records/{area}", json=data, headers={"If-Match": str(started["version"])})
+    assert saved.status_code == 200, saved.get_json()
+    assert _timers(clients, area)["rectification"] == "2026-08-31"
+
+
+def test_an_approved_extension_stays_when_the_timer_counts_from_a_date_field(clients, config_copy):
+    def extend(doc: dict) -> None:
+        doc["transitions"]["extend_plan"] = {
+            "label": "批准延长整治期限", "from": "rectifying", "to": "rectifying", "roles": [{"role": "county_staff"}],
+            "dialog": ["/delisting/extensions"], "requires": ["/delisting/extensions"],
+            "actions": [{"do": "start_timer", "timer": "rectification", "due_from": "/delisting/extensions/-/new_deadline"}]}
+
+    _edit(config_copy / "workflows" / "key_area.json", extend)
     _reload(clients)
     with at("2026-05-10"):
-        area = register(clients["county"], "key_area", AREA)
-        listed = go(clients["county"], area["id"], "list", LISTING)
-        data = dict(listed["data"], listing=dict(listed["data"]["listing"], listed_date="2026-06-01",
-                                                 rectification_deadline="2027-01-01"))
-        saved = clients["county"].put(f"/api/v1/records/{area['id']}", json=data,
-                                      headers={"If-Match": str(listed["version"])})
+        area = _identified(clients)
+        go(clients["county"], area, "start_rectification", PLAN)  # due 2026-07-31
+    with at("2026-07-01"):
+        extension = {"approved_date": "2026-07-01", "approved_by": "河口镇党委", "reason": "汛期停工", "new_deadline": "2026-12-31"}
+        extended = go(clients["county"], area, "extend_plan", {"delisting": {"extensions": [extension]}})
+        assert _timers(clients, area)["rectification"] == "2026-12-31"
+        data = dict(extended["data"], rectification=dict(extended["data"]["rectification"], planned_end="2026-09-30"))
+        saved = clients["county"].put(f"/api/v1/records/{area}", json=data, headers={"If-Match": str(extended["version"])})
     assert saved.status_code == 200, saved.get_json()
-    assert saved.get_json()["data"]["listing"]["rectification_deadline"] == "2026-09-01"  # typed value replaced
-    assert saved.get_json()["due"]["date"] == "2026-09-01"
+    assert _timers(clients, area)["rectification"] == "2026-12-31"  # a later edit does not undo the approval
 
 
 # -- moving open records to a new version --------------------------------------------------------------
@@ -198,32 +192,6 @@ def test_open_records_keep_their_version_until_migrated(clients, config_copy):
     assert timeline[-2]["label"] == "流程迁移" and timeline[-2]["reason"] == "流程版本 1 → 2"
 
 
-def test_an_approved_extension_stays_when_the_timer_counts_from_a_date_field(clients, config_copy):
-    _listing_procedure(config_copy, township_months=3)
-
-    def extend(doc: dict) -> None:
-        doc["transitions"]["extend"] = {
-            "label": "批准延期整治", "from": "listed", "to": "listed", "roles": [{"role": "county_staff"}],
-            "dialog": ["/delisting/extensions"], "requires": ["/delisting/extensions"],
-            "actions": [{"do": "start_timer", "timer": "rectification", "due_from": "/delisting/extensions/-/new_deadline"}]}
-
-    _edit(config_copy / "workflows" / "key_area_listing.json", extend)
-    _reload(clients)
-    with at("2026-05-10"):
-        area = register(clients["county"], "key_area", AREA)
-        go(clients["county"], area["id"], "list", LISTING)  # due 2026-08-10
-    with at("2026-07-01"):
-        extension = {"approved_date": "2026-07-01", "approved_by": "河口镇党委", "new_deadline": "2026-12-31"}
-        extended = go(clients["county"], area["id"], "extend", {"delisting": {"extensions": [extension]}})
-        assert extended["due"]["date"] == "2026-12-31"
-        assert extended["data"]["listing"]["rectification_deadline"] == "2026-12-31"
-        data = dict(extended["data"], scope="东岗村及周边 500 米")  # a later edit does not undo the approval
-        saved = clients["county"].put(f"/api/v1/records/{area['id']}", json=data,
-                                      headers={"If-Match": str(extended["version"])})
-    assert saved.status_code == 200, saved.get_json()
-    assert saved.get_json()["data"]["listing"]["rectification_deadline"] == "2026-12-31"
-
-
 def test_records_saved_before_the_form_opted_in_are_taken_in(clients):
     from server.records.models import Record
 
@@ -252,26 +220,12 @@ def test_records_saved_before_the_form_opted_in_are_taken_in(clients):
 def test_a_transition_issues_its_document_and_writes_the_number_back(clients, config_copy):
     """挂牌督办 issues the 挂牌督办通知书 as the person who lists the area; its 发文字号 goes into the record
     (nobody types a 文号 before the document exists)."""
-    _listing_procedure(config_copy, township_months=3)
-
-    def issue_on_listing(doc: dict) -> None:
-        doc["transitions"]["list"]["actions"] = [
-            {"do": "issue_document", "doc_id": "listing_notice", "number_to": "/listing/notice_number"}]
-
-    def number_not_typed(doc: dict) -> None:
-        doc["properties"]["listing"]["then"]["required"].remove("notice_number")
-
-    _edit(config_copy / "workflows" / "key_area_listing.json", issue_on_listing)
-    _edit(config_copy / "forms" / "key_area.json", number_not_typed)
-    _reload(clients)
-    area = dict(AREA, problems={"categories": ["porn_gambling_drugs"], "description": "砖厂夜间聚赌"})
-    listing = {"listing": {k: v for k, v in LISTING["listing"].items() if k != "notice_number"}}
     with at("2026-05-10"):
-        record = register(clients["county"], "key_area", area)
-        listed = go(clients["county"], record["id"], "list", listing)
+        record = _identified(clients)
+        listed = go(clients["county"], record, "list", LISTING)
     assert "warnings" not in listed, listed.get("warnings")
     from server.documents.models import IssuedDocument
 
     issued = clients.run(lambda: [(d.number, d.doc_id, d.record_id) for d in db.session.scalars(sa.select(IssuedDocument))])
-    assert len(issued) == 1 and issued[0][1:] == ("listing_notice", record["id"])
-    assert get(clients["county"], record["id"])["data"]["listing"]["notice_number"] == issued[0][0]
+    assert len(issued) == 1 and issued[0][1:] == ("listing_notice", record)
+    assert get(clients["county"], record)["data"]["listing"]["notice_number"] == issued[0][0]

@@ -21,6 +21,7 @@ FORMS_DIR = Path(__file__).resolve().parent.parent / "config" / "forms"
 LEDGERS = [
     "visit_register", "visit_transfer", "security_problem", "joint_meeting", "assessment", "dispute",
     "supervision", "follow_up", "officer_report", "officer_roster", "key_area", "monthly_inspection",
+    "case_statistics",
 ]
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -36,12 +37,20 @@ def validator(form_id: str) -> jsonschema.Draft202012Validator:
 
 # ----------------------------------------------------------------------------------- sample records
 
+#: The questionnaire items of the 座谈会 survey (config/forms/key_area.json, /acceptance/satisfaction_survey).
+SURVEY_ITEMS = ("security_change", "measures", "salient_problems", "patrol", "disputes", "overall")
+
 SAMPLES: dict[str, dict[str, Any]] = {
+    "case_statistics": {
+        "month": "2026-05", "township_code": "139901101000", "criminal_cases": 7, "public_order_cases": 12,
+        "police_incidents": 61, "source": "police_system", "compiled_by": "王建军",
+    },
     "monthly_inspection": {
         "report_month": "2026-05",
         "inspecting_unit": "GA",
         "inspectors": "王建军、李明",
-        "key_areas": "东岗村废弃砖厂周边",
+        "key_areas": [{"key_area": "ZD-130121000000-2026-007"}],
+        "other_places": "东岗村网吧",
         "findings": [{"place": "东岗村网吧", "problem": "未落实实名登记", "suggestion": "责令限期整改"}],
         "previous_followup": "上月发现的 2 处隐患均已整改。",
         "signed_by": "张局长",
@@ -126,9 +135,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "absentees": [{"unit": "县教育局", "name": "周明", "reason": "外出参加省培训"}],
         "topics": "一、通报5月份全县治安形势；二、审议第9、10期研判建议书；三、议定挂牌督办地区。",
         "previous_implementation": "上期议定3项事项均已落实。",
-        "recommendation_letters": [
-            {"assessment": "YP-130121000000-2026-010", "letter_number": "建议〔2026〕4号", "opinion": "adopted"},
-        ],
+        "recommendation_letters": [{"key_area": "ZD-130121000000-2026-007", "opinion": "同意列为重点地区"}],
         "discussion": "公安局通报东岗村砖厂聚赌情况，建设局表示可配合拆除危旧厂房。",
         "resolutions": [
             {"matter": "县建设局牵头评估砖厂危旧厂房拆除", "responsible_unit": "县建设局",
@@ -137,13 +144,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "listing_decisions": [
             {
                 "key_area": "ZD-130121000000-2026-007",
-                "target_name": "南峪镇东岗村废弃砖厂周边",
                 "grounds": "建议〔2026〕4号；两月内聚赌警情9起、盗窃案件3起。",
                 "level": "county",
-                "lead_unit": "南峪镇党委",
-                "first_responsible": "南峪镇党委书记 何平",
-                "direct_responsible": "南峪派出所所长 赵立新",
-                "rectification_deadline": "2026-11-30",
                 "acceptance_standard": "发案数、警情数下降，座谈会满意度达到90%以上。",
             }
         ],
@@ -163,7 +165,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "salient_problems": [
             {"place": "东岗村废弃砖厂", "division_code": "130121101203", "category": "porn_gambling_drugs",
              "description": "夜间聚众赌博", "evidence": "警情9起，信息员报送4条",
-             "security_problem": "ZA-130121101000-2026-0018"},
+             "security_problem": "ZA-130121101000-2026-0018", "recommend": False},
         ],
         "risk_level": "high",
         "conclusion": "东岗村废弃砖厂周边已形成治安重点地区，建议重点整治并提请挂牌督办。",
@@ -263,15 +265,20 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "info_category": "crime_clue",
         "content": "5月8日22时许，东岗村东废弃砖厂内十余人聚集赌博，门口有人放哨。",
         "urgency": "urgent",
-        "is_first_report": True,
-        "is_salient_problem": True,
-        "verification_unit": "南峪派出所",
-        "verification_result": "confirmed",
-        "adoption": ["assessment", "case_filed"],
-        "reward_level": "general",
-        "reward_amount": 500,
-        "approver": "刘志强",
-        "paid_date": "2026-06-15",
+        "verification": {
+            "verification_unit": "南峪派出所",
+            "verified_date": "2026-05-09",
+            "verification_result": "confirmed",
+            "is_first_report": True,
+            "is_salient_problem": True,
+        },
+        "adoption": {
+            "uses": ["assessment", "case_filed"],
+            "reward_level": "major",
+            "reward_amount": 500,
+            "approver": "刘志强",
+            "paid_date": "2026-06-15",
+        },
     },
     "officer_roster": {
         "name": "张海涛",
@@ -283,7 +290,6 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "appointed_date": "2026-05-01",
         "trainings": [{"date": "2026-05-10", "content": "信息报送要素与保密要求", "hours": 2}],
         "status": "active",
-        "annual_stats": [{"year": 2026, "reports": 6, "adopted": 4, "reward_total": 1000}],
     },
     "key_area": {
         "name": "南峪镇东岗村废弃砖厂周边",
@@ -291,7 +297,6 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "township_code": "130121101000",
         "village_code": "130121101203",
         "scope": "东至东岗河，西至村东路，南至砖厂南墙，北至省道。",
-        "stage": "delisted",
         "identification": {
             "discovery_source": "assessment",
             "assessment": "YP-130121101000-2026-010",
@@ -345,8 +350,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
             "methods": ["ledger_review", "site_inspection", "symposium"],
             "indicators": {"criminal_cases": 0, "public_order_cases": 1, "police_incidents": 3, "hazards": 0,
                            "disputes": 0, "grassroots_forces": 12, "prevention_facilities": 4},
-            "satisfaction_survey": {"survey_date": "2026-09-05", "venue": "东岗村委会", "participants": 30,
-                                    "satisfied": 24, "basically_satisfied": 4, "dissatisfied": 2},
+            "satisfaction_survey": {"survey_date": "2026-09-05", "venue": "东岗村委会", "participants": [
+                # 30 people, each answering the six items alike: 144 满意, 24 基本满意, 12 不满意 = 93.33 %
+                {"group": group, "answers": dict.fromkeys(SURVEY_ITEMS, answer)}
+                for group, answer, count in (("residents", "satisfied", 14), ("info_officer", "satisfied", 4),
+                                             ("victim", "satisfied", 3), ("npc_deputy", "satisfied", 1),
+                                             ("business", "satisfied", 2), ("residents", "basically_satisfied", 3),
+                                             ("business", "basically_satisfied", 1), ("residents", "dissatisfied", 2))
+                for _ in range(count)], "opinions": "希望夜间巡逻常态化。"},
             "conclusion": "passed",
         },
         "delisting": {
@@ -388,6 +399,7 @@ def _both(*changes: Callable[[dict], None]) -> Callable[[dict], None]:
 
 # (form id, what is wrong, change, expected JSON path, expected keyword, expected text in the message)
 INVALID = [
+    ("case_statistics", "negative count", _set(("criminal_cases",), -1), "$.criminal_cases", "minimum", "-1"),
     ("monthly_inspection", "month written as 2026年5月", _set(("report_month",), "2026年5月"), "$.report_month",
      "pattern", "2026"),
     ("visit_register", "转办 without 承办单位", _drop(("handling_unit",)), "$", "required", "handling_unit"),
@@ -401,8 +413,8 @@ INVALID = [
     ("security_problem", "重点地区 flag without the area", _set(("in_key_area",), True), "$", "required", "key_area"),
     ("security_problem", "bad village code", _set(("location", "division_code"), "1301211012"),
      "$.location.division_code", "pattern", "1301211012"),
-    ("joint_meeting", "挂牌督办决定 without 第一责任人", _drop(("listing_decisions", 0, "first_responsible")),
-     "$.listing_decisions[0]", "required", "first_responsible"),
+    ("joint_meeting", "挂牌督办决定 without 督办级别", _drop(("listing_decisions", 0, "level")),
+     "$.listing_decisions[0]", "required", "level"),
     ("joint_meeting", "no attendees", _set(("attendees",), []), "$.attendees", "minItems", "[]"),
     ("assessment", "建议书 without number", _drop(("recommendation_letters", 0, "number")),
      "$.recommendation_letters[0]", "required", "number"),
@@ -418,15 +430,16 @@ INVALID = [
     ("follow_up", "不满意 without reason", _set(("satisfaction",), "dissatisfied"), "$", "required",
      "dissatisfaction_reason"),
     ("follow_up", "unknown satisfaction", _set(("satisfaction",), "ok"), "$.satisfaction", "oneOf", "ok"),
-    ("officer_report", "reward without amount", _drop(("reward_amount",)), "$", "required", "reward_amount"),
+    ("officer_report", "adopted without a reward level", _drop(("adoption", "reward_level")), "$.adoption", "required",
+     "reward_level"),
     ("officer_report", "no officer", _drop(("officer",)), "$", "required", "officer"),
     ("officer_roster", "village officer without village code", _drop(("village_code",)), "$", "required",
      "village_code"),
     ("officer_roster", "bad ID number", _set(("id_number",), "13012119820311423"), "$.id_number", "pattern",
      "13012119820311423"),
     ("key_area", "挂牌 without 挂牌日期", _drop(("listing", "listed_date")), "$.listing", "required", "listed_date"),
-    ("key_area", "negative satisfaction count", _set(("acceptance", "satisfaction_survey", "dissatisfied"), -1),
-     "$.acceptance.satisfaction_survey.dissatisfied", "minimum", "-1"),
+    ("key_area", "a typed satisfaction total", _set(("acceptance", "satisfaction_survey", "satisfied"), 24),
+     "$.acceptance.satisfaction_survey", "unevaluatedProperties", "'satisfied'"),
     ("key_area", "复发 without 处理建议", _set(("consolidation", "recurrence"), True), "$.consolidation", "required",
      "veto_proposal"),
     ("key_area", "bad date", _set(("identification", "identified_date"), "2026-02-30"),

@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import login_session, user_named
 from tests.test_flow_intake import PROBLEM, VISIT, at, clients, config_copy, go, register  # noqa: F401 (fixtures)
+from tests.keyareas import area_at
 from tests.test_rules_policies import KEY_AREA
 
 #: Latin tokens a Chinese office reads without trouble.
@@ -76,7 +77,7 @@ def test_the_scan_finds_identifiers_and_spares_hover_titles():
     assert english_words('<input type="submit" value="Save">') == ["Save"]
 
 
-PAGES_ALL = ["/", "/inbox", "/registers", "/documents/", "/account/password"]
+PAGES_ALL = ["/", "/inbox", "/registers", "/documents/", "/account/password", "/year-end", "/reporting/monthly"]
 ADMIN_PAGES = ["/admin/", "/admin/users/", "/admin/tokens/", "/admin/units/", "/admin/audit/", "/admin/records/"]
 
 
@@ -100,7 +101,8 @@ def matter(clients):  # type: ignore[no-untyped-def]
         rid = register(clients["chengguan"], data=VISIT)["id"]
         go(clients["chengguan"], rid, "route", {"handling_unit": "GA-PCS01"})
         problem = register(clients["chengguan"], "security_problem", PROBLEM)["id"]  # routing rules: 为什么
-        area = register(clients["county"], "key_area", KEY_AREA)["id"]  # responsibility rules: 按规则修改
+        # a listed key area: responsibility rules (按规则修改), its timers, its documents
+        area = clients.run(lambda: area_at(KEY_AREA, "listed", user_named("county")).id)
     return [rid, problem, area]
 
 

@@ -7,7 +7,6 @@ import json
 from datetime import date
 
 import sqlalchemy as sa
-from freezegun import freeze_time
 
 from server.extensions import db
 from server.inbox.models import InboxItem
@@ -100,8 +99,7 @@ def test_a_task_deadline_takes_its_parameter_and_working_days(county, config_cop
     doc["parameters"]["report_task_working_days"]["value"] = 3
     params.write_text(json.dumps(doc, ensure_ascii=False))
     assert county.application.test_cli_runner().invoke(args=["config", "reload"]).exit_code == 0
-    with freeze_time("2026-09-29 02:00:00"):  # Tuesday before National Day
-        _save(county, dict(KEY_AREA, acceptance=_survey(95, 5, 0)))
+    _save(county, dict(KEY_AREA, acceptance=_survey(95, 5, 0)), day="2026-09-29")  # Tuesday before National Day
     with county.application.app_context():
         task = db.session.scalars(sa.select(InboxItem).where(InboxItem.kind == "task")).one()
         assert task.title.startswith("撰写整治工作报告") and task.due_date == date(2026, 10, 9)  # 9-30, 10-8, 10-9

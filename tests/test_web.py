@@ -278,7 +278,7 @@ def test_key_area_township_is_picked_from_the_townships():
 
     schema = json.loads((PROJECT_ROOT / "config" / "forms" / "key_area.json").read_text("utf-8"))
     township = schema["properties"]["township_code"]
-    assert township["x-ui"]["org"] == {"kinds": ["township", "subdistrict"], "scoped": True}
+    assert township["x-ui"]["org"] == {"kinds": ["township", "subdistrict"], "scoped": True, "route": True}
     assert "placeholder" not in township["x-ui"]
 
 

@@ -120,6 +120,16 @@ def _refs(app, form_id: str, data: Any) -> list[tuple[str, str, str]]:  # type: 
         return ref_values(build_form(app.extensions["registry"].form(form_id)), data)
 
 
+def _opening(app, form_id: str, data: Any) -> Any:  # type: ignore[no-untyped-def]
+    """A sample as it is first registered: without the sections of later workflow states (x-ui.states),
+    which a new record may not fill."""
+    from server.records.stages import closed_sections
+
+    with app.app_context():
+        closed = closed_sections(app.extensions["registry"].form(form_id))
+    return {k: v for k, v in data.items() if k not in closed}
+
+
 def _replaced(data: Any, pointer: str, value: str | None) -> Any:
     """``data`` with the value at ``pointer`` replaced (None: the member left out)."""
     head, _, rest = pointer.lstrip("/").partition("/")
@@ -149,7 +159,7 @@ def _build_site(make_app):  # type: ignore[no-untyped-def]
         while pending:  # a form once the records its references name exist
             ready = [f for f, sample in pending.items() if all(t in numbers for _, t, _ in _refs(app, f, sample))]
             for form_id in ready or list(pending):  # in a cycle, any that saves without its open references
-                data = _in_demo_county(pending[form_id])
+                data = _opening(app, form_id, _in_demo_county(pending[form_id]))
                 for pointer, target, _ in _refs(app, form_id, data):
                     data = _replaced(data, pointer, numbers.get(target))
                 try:

@@ -140,7 +140,7 @@ def test_shipped_fact_counting_an_unknown_transition(tmp_path: Path) -> None:
 
 def test_shipped_rule_with_a_misspelt_unit_code_is_reported(tmp_path: Path) -> None:
     config = _shipped_copy(tmp_path)
-    _edit(config / "rules" / "responsibility.json", '"unit": "JY"', '"unit": "JY1"')
+    _edit(config / "rules" / "responsibility.json", '"unit": "JY",', '"unit": "JY1",')
     errors = [e for e in _errors(config) if e.file == "rules/responsibility.json"]
     assert [e.message for e in errors] == ['单位代码 "JY1" 不存在于组织机构配置（config/org/units.json）中']
     assert errors[0].pointer.endswith("/unit") and errors[0].line > 1
@@ -148,7 +148,7 @@ def test_shipped_rule_with_a_misspelt_unit_code_is_reported(tmp_path: Path) -> N
 
 def test_shipped_rule_with_a_misspelt_unit_code_is_the_only_error(tmp_path: Path) -> None:
     config = _shipped_copy(tmp_path)
-    _edit(config / "rules" / "responsibility.json", '"unit": "JY"', '"unit": "JY1"')
+    _edit(config / "rules" / "responsibility.json", '"unit": "JY",', '"unit": "JY1",')
     assert [e.file for e in _errors(config)] == ["rules/responsibility.json"]
 
 

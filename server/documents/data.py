@@ -21,6 +21,7 @@ from server.forms import Field, FormModel
 from server.forms.pointers import get_path, is_index
 from server.org.kinds import TOWNSHIP_LEVEL
 from server.org.models import OrgUnit
+from server.org.service import unit_by_code
 from server.records.confidential import public_data
 from server.records.models import Record
 from server.records.scope import record_scope
@@ -44,12 +45,16 @@ def township_of(unit: OrgUnit) -> OrgUnit:
 
 
 def labelled(field: Field | None, value: Any) -> Any:
-    """A record value with choice codes replaced by their titles (``high`` -> ``高``), deeply.
+    """A record value with choice codes replaced by their titles (``high`` -> ``高``) and org codes by
+    the unit's name, deeply.
 
     Official documents print what people read on the record page, never the stored codes.
     """
     if field is None or value is None:
         return value
+    if "org" in field.ui and isinstance(value, str):  # a place or unit prints by its name
+        unit = unit_by_code(value)
+        return unit.name if unit is not None else value
     if field.kind == "choice":
         return field.choice_title(value) or value
     if field.kind in ("multi", "lines"):  # the whole list, or one item picked by a pointer (``/-``)

@@ -34,6 +34,7 @@ from server.extensions import db
 from server.forms import build_form
 from server.org.models import OrgUnit
 from server.org.service import subtree_ids
+from server.records import stages
 from server.records.models import Record
 from server.records.scope import COUNTY_WIDE_ROLES, is_county_wide, record_scope
 from server.records.service import get_record, registry
@@ -74,8 +75,10 @@ def documents_for_form(form_id: str, user: User) -> list[DocumentSpec]:
 
 
 def documents_for_record(record: Record, user: User) -> list[DocumentSpec]:
-    """Documents the user may make from this record: permitted, and in the name of a unit they act for."""
-    return [s for s in documents_for_form(record.form_id, user) if acts_for(user, _issuer_unit(s, user, record).id)]
+    """Documents the user may make from this record: permitted, applying in the record's state, and in the
+    name of a unit they act for."""
+    return [s for s in documents_for_form(record.form_id, user)
+            if s.applies_in(record.state) and acts_for(user, _issuer_unit(s, user, record).id)]
 
 
 def may_revoke(user: User, row: IssuedDocument, *, any_state: bool = False) -> bool:
@@ -199,7 +202,7 @@ def _upward(spec: DocumentSpec, issuer: OrgUnit) -> dict[str, Any]:
 
 
 def today() -> date:
-    return datetime.now(CST).date()
+    return utcnow().astimezone(CST).date()
 
 
 def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | None = None) -> Prepared:
@@ -229,6 +232,7 @@ def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | 
         record = get_record(record_id, user)  # NotFound outside the user's scope
         if record.form_id != spec.form:
             raise ValidationFailed([FieldError("/record_id", f"《{spec.title}》只能由「{registry().form(spec.form).title}」的记录生成")])
+        _require_state(spec, record)
         issuer = _issuer_unit(spec, user, record)
         _require_own_issuer(user, issuer, spec)
         form = registry().form(record.form_id)
@@ -245,6 +249,18 @@ def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | 
     }
     context["doc"].update(_upward(spec, issuer))
     return Prepared(spec=spec, issuer=issuer, record=record, data=data, context=context, short=names["short"])
+
+
+def _require_state(spec: DocumentSpec, record: Record) -> None:
+    """A document belongs to a stage of the matter (a 挂牌督办通知书 to 挂牌督办): refused elsewhere, with
+    the stages it belongs to."""
+    if spec.applies_in(record.state):
+        return
+    judged = stages.stage(registry().form(record.form_id), record)
+    title = judged[0].state_title if judged is not None else str
+    raise ValidationFailed([FieldError("/record_id", (
+        f"《{spec.title}》只能在「{'、'.join(title(s) for s in spec.states)}」阶段生成，"
+        f"该记录现处于「{title(record.state) if record.state else '无流程'}」阶段"))])
 
 
 def _pool() -> worker.RenderPool:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
 from server.auth.models import User
 from server.db import write_transaction
 from server.extensions import db
 from server.flow import timers
 from server.flow.timers import TimerEnv
+from server.forms.pointers import get_path
 from server.records import service as records
 from server.records.models import Record
 from server.rules.apply import ActionFailed, ActionRun, perform, resolve, set_pointer
@@ -30,10 +32,26 @@ def run_for(record: Record, data: dict[str, Any], user: User | None, env: TimerE
                      params=env.params, source=source, timer_id=timer_id)
 
 
+#: Runs a transition of another record inside the acting transaction (``transition_record``); installed by
+#: :mod:`server.flow.chains`, which needs the flow service that imports this module.
+TransitionOther = Callable[[Mapping[str, Any], ActionRun, list["Issue"]], Record]
+transition_other: TransitionOther | None = None
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A document to issue once the transaction committed: from ``record``, its number written to ``number_to``."""
+
+    record: Record
+    doc_id: str
+    number_to: str | None = None
+
+
 def perform_all(actions: tuple[dict[str, Any], ...], values: Mapping[str, Any], run: ActionRun, workflow: Workflow,
-                documents: list[tuple[str, str | None]]) -> None:
+                documents: list[Issue]) -> None:
     """Perform ``actions`` in order; ``documents`` collects the documents to issue after the commit."""
     env = TimerEnv(today=run.today, calendar=run.calendar, params=run.params, fact=values)
+    created_before = len(run.created)
     for index, raw in enumerate(actions):
         action = resolve(raw, values)
         do = action["do"]
@@ -49,9 +67,47 @@ def perform_all(actions: tuple[dict[str, Any], ...], values: Mapping[str, Any], 
         elif do == "issue_document":
             if run.user is None:
                 raise ActionFailed("签发文书须由人办理，计时步骤不能签发")
-            documents.append((action["doc_id"], action.get("number_to")))
+            issue = _issue(action, run, created_before)
+            if issue is not None:
+                documents.append(issue)
+        elif do == "for_each":
+            _for_each(raw, values, run, workflow, documents, index)
+        elif do == "transition_record":
+            if transition_other is None or run.user is None:
+                raise ActionFailed("流转关联记录须由人办理")
+            run.updated.append(transition_other(action, run, documents))
         else:
             perform(action, index, run)
+
+
+def _issue(action: Mapping[str, Any], run: ActionRun, created_before: int) -> Issue | None:
+    """The document of an ``issue_document``: from the acting record, or (``"of": "created"``) from the
+    record this action list created last (the 建议书 of a key area a 研判 registered); None when the list
+    created nothing this time (the row's record was registered, and its document issued, before)."""
+    if action.get("of") != "created":
+        return Issue(run.record, action["doc_id"], action.get("number_to"))
+    if len(run.created) == created_before:
+        return None
+    return Issue(run.created[-1], action["doc_id"], action.get("number_to"))
+
+
+def _for_each(raw: Mapping[str, Any], values: Mapping[str, Any], run: ActionRun, workflow: Workflow,
+              documents: list[Issue], index: int) -> None:
+    """The actions of a ``for_each`` once per row of ``items`` that matches ``where``; ``{item.x}`` and
+    ``./x`` name the row's values. Each row runs under its own key (its notices are its own)."""
+    pointer = raw["items"]
+    rows = get_path(run.data, pointer)
+    where = raw.get("where") or {}
+    saved = run.key, run.item, run.item_pointer
+    try:
+        for number, row in enumerate(rows if isinstance(rows, list) else []):
+            if not isinstance(row, dict) or any(row.get(k) != v for k, v in where.items()):
+                continue
+            run.key, run.item, run.item_pointer = f"{saved[0]}:{index}:{number}", row, f"{pointer}/{number}"
+            item_values = {**values, **{f"item.{k}": v for k, v in row.items() if not isinstance(v, (dict, list))}}
+            perform_all(tuple(raw["actions"]), item_values, run, workflow, documents)
+    finally:
+        run.key, run.item, run.item_pointer = saved
 
 
 def issue_document(record: Record, doc_id: str, number_to: str | None, user: User) -> str | None:

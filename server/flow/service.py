@@ -300,7 +300,7 @@ def summary(record: Record) -> str:
 @dataclass
 class Outcome:
     record: Record
-    documents: list[tuple[str, str | None]] = field(default_factory=list)  # (doc_id, number_to) issued after commit
+    documents: list[flow_actions.Issue] = field(default_factory=list)  # issued after the commit
     warnings: list[str] = field(default_factory=list)
 
 
@@ -420,8 +420,8 @@ def apply_transition(record: Record, workflow: Workflow, transition: Transition,
 
 def _after_commit(outcome: Outcome, user: User, transition: Transition, from_state: str | None, to_state: str,
                   touched: list[tuple[Record, bool]]) -> None:
-    for doc_id, number_to in outcome.documents:
-        warning = flow_actions.issue_document(outcome.record, doc_id, number_to, user)
+    for issue in outcome.documents:
+        warning = flow_actions.issue_document(issue.record, issue.doc_id, issue.number_to, user)
         if warning:
             outcome.warnings.append(warning)
     publish(RECORD_TRANSITIONED, record=outcome.record, user=user, transition=transition.id, from_state=from_state,

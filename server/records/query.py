@@ -9,16 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from server.auth.models import User
 from server.auth.permissions import allowed
 from server.errors import NotAllowed
 from server.extensions import db
-from server.forms import build_form, filter_fields, list_columns
+from server.forms import build_form, filter_fields, list_columns, title_paths
 from server.records.confidential import protected_paths, search_clause
 from server.records.models import Record
-from server.records.scope import record_scope
+from server.records.scope import record_scope, reference_scope
 from server.specs.model import FormSpec
 
 MAX_PER_PAGE = 100
@@ -110,11 +110,22 @@ def _is_numeric(form: FormSpec, path: str) -> bool:
     return field is not None and field.kind in {"integer", "number"}
 
 
-def build_select(form: FormSpec, query: ListQuery, user: User) -> Select[tuple[Record]]:
-    """The records of ``form`` the user may see, narrowed by ``query`` (NotAllowed without read permission)."""
-    if not allowed(user, "read", form):
+def build_select(form: FormSpec, query: ListQuery, user: User, *, picking: bool = False) -> Select[tuple[Record]]:
+    """The records of ``form`` the user may see, narrowed by ``query`` (NotAllowed without read permission).
+
+    ``picking`` (a reference picker): an information officer may name records they cannot read (their
+    own 花名册 entry, :func:`reference_scope`), so the picker of a form they fill in offers those,
+    searched by number and title only (no finding a fellow officer by ID or phone number).
+    """
+    if allowed(user, "read", form):
+        stmt = select(Record).where(Record.form_id == form.id, record_scope(user))
+    elif picking and user.role == "info_officer" and _referred_to(form, user):
+        stmt = select(Record).where(Record.form_id == form.id, reference_scope(user))
+        if query.q:
+            stmt = stmt.where(_title_search(form, query.q.lower()))
+        return stmt.order_by(*_order(form, "-created_at"))
+    else:
         raise NotAllowed(f"read:{form.id}")
-    stmt = select(Record).where(Record.form_id == form.id, record_scope(user))
     if query.q:
         stmt = stmt.where(search_clause(form, user, query.q.lower()))
     for path, value in query.choices.items():
@@ -132,6 +143,21 @@ def build_select(form: FormSpec, query: ListQuery, user: User) -> Select[tuple[R
         if high:
             stmt = stmt.where(column <= high + "\uffff")
     return stmt.order_by(*_order(form, query.sort))
+
+
+def _referred_to(form: FormSpec, user: User) -> bool:
+    """Whether a form the user may fill in has a reference field pointing at ``form``."""
+    from flask import current_app
+
+    return any(field.ref == form.id for other in current_app.extensions["registry"].forms()
+               if allowed(user, "create", other) for field in build_form(other).by_path.values())
+
+
+def _title_search(form: FormSpec, q: str) -> Any:
+    """Records whose number or (unprotected) title contains ``q``."""
+    paths = [p for p in title_paths(build_form(form)) if p not in protected_paths(form)]
+    return or_(func.lower(Record.number).contains(q, autoescape=True),
+               *[func.lower(_json_at(p).as_string()).contains(q, autoescape=True) for p in paths])
 
 
 def _order(form: FormSpec, sort: str) -> list[Any]:
@@ -158,8 +184,8 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-def list_page(form: FormSpec, query: ListQuery, user: User) -> Page:
-    stmt = build_select(form, query, user)
+def list_page(form: FormSpec, query: ListQuery, user: User, *, picking: bool = False) -> Page:
+    stmt = build_select(form, query, user, picking=picking)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     items = list(db.session.scalars(stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)))
     return Page(items=items, total=total, page=query.page, per_page=query.per_page)

@@ -42,10 +42,14 @@ def reference_scope(user: User) -> ColumnElement[bool]:
     """Records a user may name in a reference field (a 转办 pointing at its 来访 ...).
 
     Everyone may refer to what they may see; an information officer may also refer to the records of
-    their own unit and beneath it (their village's 花名册 entry for an 信息报送), which they cannot list.
+    their own unit and beneath it, and to those routed there (their village's 花名册 entry, registered
+    by the township and routed to the village, for an 信息报送), which they cannot list.
     """
     scope = record_scope(user)
     unit = user.org_unit
     if user.role != "info_officer" or unit is None or not unit.path:
         return scope
-    return or_(scope, Record.org_unit_id.in_(subtree_ids(unit)))
+    units = subtree_ids(unit)
+    routed = exists(select(RecordRoute.record_id).where(
+        RecordRoute.record_id == Record.id, RecordRoute.org_unit_id.in_(units)))
+    return or_(scope, Record.org_unit_id.in_(units), routed)

@@ -32,6 +32,7 @@ from server.org.models import OrgUnit
 from server.org.service import unit_by_code, unit_by_id
 from server.records.models import Record
 from server.rules.models import Accountability, AwardIneligibility, Veto
+from server.rules.vocabulary import MAP_FUNCTIONS
 from server.workflow.calendar import WorkCalendar
 
 MISSING = "（未填）"
@@ -59,6 +60,8 @@ class ActionRun:
     created: list[Record] = field(default_factory=list)   # published as saved after the commit
     updated: list[Record] = field(default_factory=list)
     title: str = ""                                       # the rule's (or transition's) title, for notices
+    item: Mapping[str, Any] | None = None                 # the row a for_each is at (``./pointers``)
+    item_pointer: str = ""                                # and where it is in ``data`` (``/salient_problems/0``)
     overwrites: list[tuple[str, str, Any, Any]] = field(default_factory=list)  # (title, pointer, old, new)
 
     def write(self, pointer: str, value: Any, mode: str | None) -> None:
@@ -105,10 +108,14 @@ def render(template: str, fact: Mapping[str, Any], parameters: Mapping[str, Any]
 
 
 def resolve(action: Mapping[str, Any], fact: Mapping[str, Any]) -> dict[str, Any]:
-    """The action with its string arguments' placeholders filled from the fact (``map`` too)."""
+    """The action with its string arguments' placeholders filled from the fact (``map`` too), and a
+    ``{"$fact": attribute}`` value replaced by the attribute itself, typed (a count into an integer
+    field: a placeholder would make it a string); None when the fact has no value for it."""
     def fill(value: Any) -> Any:
         if isinstance(value, str) and not value.startswith("/"):
             return render(value, fact, {})
+        if isinstance(value, dict) and set(value) == {"$fact"}:
+            return fact.get(value["$fact"])
         if isinstance(value, dict):
             return {k: fill(v) for k, v in value.items()}
         return value
@@ -149,7 +156,9 @@ def perform(action: Mapping[str, Any], index: int, run: ActionRun) -> None:
     if run.data is None and do in ("set_field", "assign_responsibility", "route_to", "update_record"):
         raise ActionFailed(f"动作 {do} 需要一条记录，这条规则的事实不是记录")
     if do == "set_field":
-        run.write(action["field"], action["value"], action.get("mode"))
+        value = param_value(action["value"], run.params)
+        if value is not None:  # a {"$fact"} without a value (a 研判 without its period) writes nothing
+            run.write(action["field"], value, action.get("mode"))
     elif do == "assign_responsibility":
         _assign(run, action)
     elif do == "route_to":
@@ -183,6 +192,32 @@ def perform(action: Mapping[str, Any], index: int, run: ActionRun) -> None:
         raise ActionFailed(f"动作 {do} 不能在这里执行")
 
 
+def param_value(value: Any, params: Mapping[str, Any]) -> Any:
+    """A ``{"$param": name}`` value as the parameter's value now (checked by ``config check``)."""
+    if isinstance(value, dict) and set(value) == {"$param"}:
+        if value["$param"] not in params:
+            raise ActionFailed(f"参数 {value['$param']} 不存在")
+        return params[value["$param"]]
+    return value
+
+
+def overwrite_undone(actions: Any, record: Record | None, params: Mapping[str, Any]) -> bool:
+    """Whether a decision in force no longer shows in its record: a person typed over a value one of
+    its ``set_field`` actions writes in ``overwrite`` mode. Such a decision is applied again on that
+    save (and the replaced value told), else a figure typed twice would stay: an overwrite is policy."""
+    if record is None:
+        return False
+    for action in actions or ():
+        if action.get("do") != "set_field" or action.get("mode") != "overwrite":
+            continue
+        value = action.get("value")
+        if isinstance(value, dict) and set(value) == {"$param"}:
+            value = params.get(value["$param"])
+        if value is not None and get_path(record.data, action["field"]) != value:
+            return True
+    return False
+
+
 def due_days(value: Any, params: Mapping[str, Any]) -> int:
     if isinstance(value, dict) and "$param" in value:
         value = params.get(value["$param"])
@@ -203,16 +238,43 @@ def _first_line(text: str) -> str:
 
 
 # -- records in other ledgers ---------------------------------------------------------------------
-def mapped(mapping: Mapping[str, Any], source: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A new record's data from a ``map``: ``/pointers`` read the acting record, resolved texts and
-    literals are taken as they are; empty values are left out."""
+def mapped(mapping: Mapping[str, Any], source: Mapping[str, Any] | None,
+           item: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A new record's data from a ``map``: ``/pointers`` read the acting record, ``./pointers`` the item
+    a ``for_each`` is at, ``{"$township_of": pointer}`` / ``{"$village_of": pointer}`` the place a code
+    field names, ``{"$list": pointer}`` a value as a one-item list; resolved texts and literals are taken as they are; empty values are left out."""
     data: dict[str, Any] = {}
     for target, value in mapping.items():
-        if isinstance(value, str) and value.startswith("/"):
-            value = get_path(source or {}, value, dash_is_last=True)
+        value = source_value(value, source, item)
         if value not in (None, "", MISSING):
             set_pointer(data, target, value)
     return data
+
+
+def source_value(value: Any, source: Mapping[str, Any] | None, item: Mapping[str, Any] | None = None) -> Any:
+    """What one ``map`` entry stands for (see :func:`mapped`)."""
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in MAP_FUNCTIONS:
+        (function, pointer), = value.items()
+        found = source_value(pointer, source, item)
+        if function == "$list":
+            return [found] if found not in (None, "", MISSING) else None
+        return _place(function, found)
+    if isinstance(value, str) and value.startswith("./"):
+        return get_path(item or {}, value[1:], dash_is_last=True)
+    if isinstance(value, str) and value.startswith("/"):
+        return get_path(source or {}, value, dash_is_last=True)
+    return value
+
+
+def _place(function: str, code: Any) -> str | None:
+    """The 乡镇（街道） a unit lies in (``$township_of``), or the unit itself when it is a 村（社区）
+    (``$village_of``); None when the code names no such place."""
+    unit = unit_by_code(str(code)) if isinstance(code, str) and code else None
+    if function == "$village_of":
+        return unit.code if unit is not None and unit.kind in ("village", "community") else None
+    while unit is not None and unit.kind not in ("township", "subdistrict"):
+        unit = unit_by_id(unit.parent_id) if unit.parent_id else None
+    return unit.code if unit is not None else None
 
 
 def _create_record(action: Mapping[str, Any], key: str, run: ActionRun) -> None:
@@ -221,8 +283,10 @@ def _create_record(action: Mapping[str, Any], key: str, run: ActionRun) -> None:
     run their actions once each; a rule creates one record per decision it stores."""
     from server.records.service import check, insert_record, registry
 
+    if run.item is not None and action.get("number_to") and get_path(run.data, _in_item(action["number_to"], run)):
+        return  # this row's record was registered before (a 研判 concluded again): not twice
     form = registry().form(action["form"])
-    data = mapped(action["map"], run.data)
+    data = mapped(action["map"], run.data, run.item)
     unit = _record_unit(action.get("unit"), run)
     try:
         check(form, data, run.user)
@@ -233,12 +297,22 @@ def _create_record(action: Mapping[str, Any], key: str, run: ActionRun) -> None:
     record = insert_record(form, data, actor, unit)
     run.created.append(record)
     if action.get("number_to") and run.data is not None:
-        set_pointer(run.data, action["number_to"], record.number)
+        set_pointer(run.data, _in_item(action["number_to"], run), record.number)
+
+
+def _in_item(pointer: str, run: ActionRun) -> str:
+    """A ``./pointer`` of a ``for_each`` action as a pointer into the acting record (the item's row)."""
+    return f"{run.item_pointer}{pointer[1:]}" if pointer.startswith("./") and run.item_pointer else pointer
 
 
 def _record_unit(which: Any, run: ActionRun) -> OrgUnit:
     if run.record is None:
         raise ActionFailed("登记到其他台账需要一条记录")
+    if isinstance(which, dict):  # {"$township_of": "./division_code"}: the township the row's place lies in
+        found = source_value(which, run.data, run.item)
+        if not found:
+            raise ActionFailed("无法确定登记单位：地点未填写或不在任何乡镇（街道）")
+        return unit_of(found)
     if which in (None, "", "owner"):
         return unit_by_id(run.record.org_unit_id)
     if which == "assignee":

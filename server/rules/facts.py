@@ -79,6 +79,8 @@ def _value(definition: Mapping[str, Any], fact: dict[str, Any], subject: Subject
     if "count" in definition:
         value = operand(definition["count"])
         return len(value) if isinstance(value, list) else 0
+    if "count_values" in definition:
+        return count_values(operand(definition["count_values"]), definition.get("at"), definition["values"])
     if "transitions" in definition:
         return subject.transitions.get(definition["transitions"], 0)
     if "switch" in definition:
@@ -148,9 +150,26 @@ def _year_of(value: Any, definition: Mapping[str, Any], ctx: FactContext) -> int
 
 
 def _in_list(value: Any, definition: Mapping[str, Any], ctx: FactContext) -> bool:
-    wanted = definition["values"]
     items = value if isinstance(value, list) else [value]
-    return any(item == w and isinstance(item, bool) == isinstance(w, bool) for item in items for w in wanted)
+    return any(_is_one_of(item, definition["values"]) for item in items)
+
+
+def _is_one_of(item: Any, wanted: list[Any]) -> bool:
+    """``item`` equals one of ``wanted``, a boolean only a boolean (``True == 1`` in Python)."""
+    return any(item == w and isinstance(item, bool) == isinstance(w, bool) for w in wanted)
+
+
+def count_values(rows: Any, at: str | None, wanted: list[Any]) -> int:
+    """How many values found in the rows of a list are one of ``wanted``: in each row the value at the
+    pointer ``at`` (the row itself without one), an object counting each of its members and a list each
+    of its items. So a survey's rows of participants, each with an object of answers, give the answers
+    of every participant that are 满意; no rows, or a row without the value, count 0."""
+    total = 0
+    for row in rows if isinstance(rows, list) else ():
+        found = get_path(row, at) if at else row
+        items = found.values() if isinstance(found, dict) else found if isinstance(found, list) else (found,)
+        total += sum(1 for item in items if _is_one_of(item, wanted))
+    return total
 
 
 def _numbers(values: list[Any]) -> list[float] | None:

@@ -33,7 +33,7 @@ from server.org.models import OrgUnit
 from server.org.service import unit_by_id
 from server.records import confidential
 from server.records.models import Record, RecordTransition
-from server.rules.apply import ActionFailed, ActionRun, perform, render, resolve
+from server.rules.apply import ActionFailed, ActionRun, overwrite_undone, perform, render, resolve
 from server.rules.conditions import condition_attributes, substitute_params
 from server.rules.engine import ENGINE
 from server.rules.facts import FactContext, Subject, build_fact
@@ -208,7 +208,8 @@ def apply_outcomes(rules: RulesSpec, outcomes: list[Outcome], record: Record | N
             Decision.ruleset == outcome.ruleset.id, Decision.subject == outcome.subject, Decision.lifted_at.is_(None),
             Decision.outcome == "applied"))}
         pending = [(rule_id, in_force.get(rule_id)) for rule_id in outcome.fired
-                   if _is_new(outcome, rule_id, in_force.get(rule_id))]
+                   if _is_new(outcome, rule_id, in_force.get(rule_id))
+                   or overwrite_undone(in_force[rule_id].actions if rule_id in in_force else (), record, rules.values)]
         lifted = [d for rule_id, d in in_force.items() if rule_id not in outcome.fired]
         if pending or lifted:
             plans.append(_Plan(outcome, pending, lifted))

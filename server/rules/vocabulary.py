@@ -34,11 +34,20 @@ ACTIONS: dict[str, ActionSpec] = {a.name: a for a in (
     ActionSpec("notify", "通知", ("unit", "message"), ("title",)),
     ActionSpec("create_record", "登记到其他台账", ("form", "map"), ("number_to", "unit")),
     ActionSpec("update_record", "更新关联记录", ("form", "ref", "map")),
-    ActionSpec("issue_document", "签发文书", ("doc_id",), ("number_to",), workflow_only=True),
+    ActionSpec("issue_document", "签发文书", ("doc_id",), ("number_to", "of"), workflow_only=True),
+    ActionSpec("for_each", "逐项办理", ("items", "actions"), ("where",), workflow_only=True),
+    ActionSpec("transition_record", "流转关联记录", ("form", "ref", "transition"), ("fields", "reason"),
+               workflow_only=True),
     ActionSpec("start_timer", "启动计时", ("timer",), ("due_from",), workflow_only=True),
     ActionSpec("stop_timer", "停止计时", ("timer",), workflow_only=True),
 )}
 
+#: ``of`` of issue_document: the record the document is made from (default: the acting record).
+DOCUMENT_OF = ("created",)
+#: Values of a ``map`` (create_record, update_record) or of ``fields`` (transition_record) computed from
+#: another value: the 乡镇（街道） the unit a code field holds lies in, that unit when it is a 村（社区）, or a
+#: one-item list (a single choice into a multiple-choice field).
+MAP_FUNCTIONS = {"$township_of": "所在乡镇（街道）", "$village_of": "村（社区）", "$list": "单项列表"}
 RESPONSIBILITY_ROLES = ("first_responsible", "direct_responsible")
 #: How an action writes a record field: ``fill`` (the default) only an empty one, ``overwrite`` whatever
 #: is there (shown to the person who saved, and in the history, as the rule's change).
@@ -63,12 +72,24 @@ UNARY_OPERATORS = {"days_until": "integer", "days_since": "integer", "exists": "
 #: Operators over a list of operands.
 LIST_OPERATORS = {"equals": "boolean", "sum": "number", "difference": "number", "ratio": "number",
                   "latest": "string", "earliest": "string", "days_between": "integer"}
-FACT_OPERATORS = ("field", "record", "unit", "param", "today", "value", "count", "switch", "lookup", "transitions",
-                  *UNARY_OPERATORS, *LIST_OPERATORS)
-#: Options each operator accepts besides its own key.
-FACT_OPTIONS = {"field": ("default",), "days_until": ("working",), "days_since": ("working",),
+FACT_OPERATORS = ("field", "record", "unit", "param", "today", "value", "count", "count_values", "switch", "lookup",
+                  "transitions", *UNARY_OPERATORS, *LIST_OPERATORS)
+#: Options each operator accepts besides its own key. ``count_values`` counts, over the rows of a list
+#: field, the values at ``at`` (a pointer inside a row; an object's members, a list's items) that are one
+#: of ``values``: the 满意 answers of every participant of a survey.
+FACT_OPTIONS = {"field": ("default",), "count_values": ("at", "values"), "days_until": ("working",),
+                "days_since": ("working",),
                 "in_list": ("values",), "difference": ("minimum",), "ratio": ("percent",), "days_between": ("working",),
                 "switch": ("cases", "default"), "lookup": ("output", "inputs")}
+
+
+#: The cadences of ``last_period`` (研判 every 半月 ...): how a month is divided into periods.
+CADENCES = ("月", "半月", "旬")
+#: What a ``count_in_period`` ``date_field`` may name besides a pointer: the day a record was registered.
+RECORD_DATE_PROPERTIES = ("created_date",)
+#: Whose records ``count_in_period`` counts: the unit's and those beneath it (a township's villages, the
+#: offices serving it; the county: all), or only those the unit registered itself.
+PERIOD_SCOPES = ("subtree", "unit")
 
 
 @dataclass(frozen=True)
@@ -77,10 +98,11 @@ class LookupSpec:
 
     name: str
     title: str
-    subject: str                    # "record" or "org_unit": the facts it can serve
+    subject: str                    # "record", "org_unit" or "any": the facts it can serve
     inputs: dict[str, str]          # input name -> what it takes (described for messages)
     required: tuple[str, ...]
     outputs: dict[str, str]         # output name -> JSON type
+    dates: tuple[str, ...] = ()     # outputs holding YYYY-MM-DD dates (usable where a date is needed)
 
 
 LOOKUPS: dict[str, LookupSpec] = {lk.name: lk for lk in (
@@ -98,4 +120,18 @@ LOOKUPS: dict[str, LookupSpec] = {lk.name: lk for lk in (
                 "where": "条件：{指针: 值 或 {\"$fact\": 属性}}"},
                ("form", "unit_fields"),
                {"count": "integer"}),
+    LookupSpec("count_in_period", "本单位（及辖区）某台账在两个日期之间的记录数", "any",
+               {"form": "表单 id", "date_field": "该表单中日期字段的指针，或 created_date（登记日期）",
+                "from": "起始日期（含）：本记录日期字段的指针或 {\"$fact\": 日期属性}",
+                "to": "截止日期（含）：本记录日期字段的指针或 {\"$fact\": 日期属性}",
+                "scope": "subtree（本单位及其下级、服务本辖区的站所，缺省）或 unit（仅本单位登记的）",
+                "where": "条件：{指针: 值 或 {\"$fact\": 属性}}"},
+               ("form", "date_field", "from", "to"),
+               {"count": "integer"}),
+    LookupSpec("last_period", "截止日已过的最近一个周期（月、半月、旬）", "any",
+               {"cadence": f"周期：{'、'.join(CADENCES)} 之一，或 {{\"$param\": 参数名}}",
+                "grace_days": "周期结束后再过几天算逾期：非负整数或 {\"$param\": 参数名}（缺省 0）"},
+               ("cadence",),
+               {"start": "string", "end": "string", "deadline": "string", "label": "string"},
+               dates=("start", "end", "deadline")),
 )}

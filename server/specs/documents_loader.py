@@ -75,6 +75,8 @@ DOCUMENT_META = Draft202012Validator({
         "permissions": {"type": "object", "required": ["issue"], "additionalProperties": False,
                         "properties": {"issue": _GRANTS, "revoke": _GRANTS}},
         "max_pages": {"type": "integer", "minimum": 1, "maximum": 200},
+        # the workflow states of the source record in which the document applies (checked with the workflow)
+        "states": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string"}},
     },
 })
 

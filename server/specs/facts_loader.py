@@ -3,10 +3,11 @@
 A fact declaration lists attributes in order; each is one operator from a small vocabulary
 (``server.rules.vocabulary``): a field by JSON pointer, a property of the record or unit, a
 parameter, today's date, or a value derived from earlier attributes (working or calendar days
-until/since a date, count, sum, difference, ratio, exists, in-list, equals, latest/earliest,
-switch) or a named lookup implemented in code. Every attribute gets a JSON type here, from the
-form's schema or the operator, so conditions can be type-checked at ``config check`` time and facts
-normalised before they reach the engine. Problems are ``(pointer, message)`` pairs like every loader.
+until/since a date, count, count of values over rows, sum, difference, ratio, exists, in-list,
+equals, latest/earliest, switch) or a named lookup implemented in code. Every attribute gets a JSON
+type here, from the form's schema or the operator, so conditions can be type-checked at ``config
+check`` time and facts normalised before they reach the engine. Problems are ``(pointer, message)``
+pairs like every loader.
 """
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from server.rules.vocabulary import (
     FACT_OPERATORS, FACT_OPTIONS, LIST_OPERATORS, LOOKUPS, RECORD_PROPERTIES, TODAY_PROPERTIES, UNARY_OPERATORS,
     UNIT_PROPERTIES,
 )
-from server.specs.fieldpaths import find_field, is_date_field, schema_at, value_type
+from server.specs.fieldpaths import all_properties, find_field, is_date_field, schema_at, value_type
 from server.specs.jsonpos import pointer_join
+from server.specs.lookup_inputs import count_in_period_problems, last_period_problems
 from server.specs.metaschema import show
 from server.specs.model import FactsSpec, ParameterSpec
 from server.specs.files import load_file
@@ -187,6 +189,21 @@ class _FactsCheck:
             self.out.append((pointer_join(at, op), f"count 只能数数组字段，{show(pointer)} 是{_TYPE_NAMES.get(kind, kind)}"))
         return "integer"
 
+    def _op_count_values(self, at: str, op: str, pointer: Any, definition: dict[str, Any]) -> str | None:
+        """Rows of a list field; ``at`` a field inside a row; ``values`` among the choices found there."""
+        kind, values = self._pointer(pointer_join(at, op), pointer), definition.get("values")
+        if kind not in (None, "array"):
+            self.out.append((pointer_join(at, op), f"count_values 只能数数组字段的行，{show(pointer)} 是{_describe(kind)}"))
+        row = f"{pointer}/-{definition.get('at', '')}"  # ``at`` inside any row
+        problems, target = find_field(pointer_join(at, "at"), row, self.schema, self.form) if kind == "array" else ([], None)
+        self.out += problems
+        if not (isinstance(values, list) and values and all(_json_type(v) in SCALARS for v in values)):
+            self.out.append((at, f"count_values 须有 values：非空的值列表，实际为 {show(values)}"))
+        elif choices := _choices(target):
+            self.out += [(pointer_join(at, "values", i), f"{show(v)} 不是可选的值（可选：{'、'.join(map(show, choices))}）")
+                         for i, v in enumerate(values) if v not in choices]
+        return "integer"
+
     def _op_transitions(self, at: str, op: str, transition: Any, definition: dict[str, Any]) -> str | None:
         if self.subject != "record" or not isinstance(transition, str) or not transition:
             self.out.append((pointer_join(at, op), f"应为流程中一个流转的 id，实际为 {show(transition)}"))
@@ -222,7 +239,7 @@ class _FactsCheck:
         if spec is None:
             self.out.append((pointer_join(at, op), f"查询 {show(name)} 不存在（可用：{'、'.join(LOOKUPS)}）"))
             return None
-        if spec.subject != self.subject:
+        if spec.subject not in (self.subject, "any"):
             self.out.append((pointer_join(at, op), f"查询 {name} 只用于{'记录' if spec.subject == 'record' else '单位'}的事实"))
         output = definition.get("output")
         if not isinstance(output, str) or output not in spec.outputs:
@@ -274,6 +291,12 @@ class _FactsCheck:
                 name = value.get("$fact")
                 if set(value) != {"$fact"} or name not in self.types:
                     self.out.append((pointer_join(at, "where", pointer), f"应为值或 {{\"$fact\": 已定义的属性}}，实际为 {show(value)}"))
+
+    def _inputs_count_in_period(self, at: str, inputs: dict[str, Any]) -> None:
+        self.out += count_in_period_problems(at, inputs, self)
+
+    def _inputs_last_period(self, at: str, inputs: dict[str, Any]) -> None:
+        self.out += last_period_problems(at, inputs, self.parameters)
 
     def _op_generic(self, at: str, op: str, operand: Any, definition: dict[str, Any]) -> str | None:
         """The unary and list operators over ``/pointers`` and earlier attributes."""
@@ -356,7 +379,19 @@ def _is_date(definition: Any, schema: dict[str, Any] | None) -> bool:
         return is_date_field(schema_at(schema, definition["field"])) if schema else False
     if definition.get("record") in ("created_date", "due_date", "state_date") or definition.get("today") == "date":
         return True
+    if "lookup" in definition:
+        spec = LOOKUPS.get(definition["lookup"]) if isinstance(definition["lookup"], str) else None
+        return spec is not None and definition.get("output") in spec.dates
     return "latest" in definition or "earliest" in definition
+
+
+def _choices(schema: Any) -> list[Any]:
+    """The ``const``/``enum`` values a field, its members (an object) or its items (a list) may hold."""
+    if not isinstance(schema, dict):
+        return []
+    found = [c["const"] for c in schema.get("oneOf") or [] if isinstance(c, dict) and "const" in c]
+    found += [c for child in [*all_properties(schema).values(), schema.get("items")] for c in _choices(child)]
+    return [c for i, c in enumerate(found + list(schema.get("enum") or [])) if c not in found[:i]]
 
 
 def _json_type(value: Any) -> str:

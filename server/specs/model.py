@@ -178,6 +178,14 @@ class DocumentSpec:
         return self.document["source"].get("form")
 
     @property
+    def states(self) -> tuple[str, ...]:
+        """The workflow states of the source record in which the document applies (empty: any)."""
+        return tuple(self.document.get("states", ()))
+
+    def applies_in(self, state: str | None) -> bool:
+        return not self.states or state in self.states
+
+    @property
     def is_statistics(self) -> bool:
         return "statistics" in self.document["source"]
 

@@ -185,6 +185,7 @@ class _RulesetCheck:
         if isinstance(rule.get("explain"), str):
             self.out += template_problems(f"{at}/explain", rule["explain"], attributes, self.parameters or {})
         ctx = ActionContext(where="ruleset", forms=self.forms, parameters=self.parameters, unit_codes=self.unit_codes,
-                            placeholders=attributes, form=self.spec.form if self.spec.subject == "record" else None)
+                            placeholders=attributes, form=self.spec.form if self.spec.subject == "record" else None,
+                            fact_types=self.spec.types)
         for index, action in enumerate(rule.get("actions") or []):
             self.out += action_problems(f"{at}/actions/{index}", action, ctx)

@@ -23,7 +23,7 @@ from server.errors import ConfigError
 from server.org.kinds import KINDS
 from server.rules.conditions import condition_params, condition_problems, condition_schema_problems, substitute_params
 from server.specs.actions_check import WORKFLOW_PLACEHOLDERS, ActionContext, action_problems, template_problems
-from server.specs.fieldpaths import find_field, is_date_field
+from server.specs.fieldpaths import find_field, is_date_field, schema_at
 from server.specs.metaschema import show
 from server.specs.model import DocumentSpec, RulesSpec, canonical_digest
 from server.specs.files import error_at, load_file, read_json
@@ -76,6 +76,11 @@ WORKFLOW_META = Draft202012Validator({
                 "style": {"enum": ["primary", "secondary", "danger"]},
                 "actions": _ACTIONS,
                 "description": {"type": "string"}}}},
+        "agenda": {"type": "array", "items": {
+            "type": "object", "required": ["title", "form", "states", "field"], "additionalProperties": False,
+            "properties": {"title": _TITLE, "form": {"type": "string"},
+                           "states": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                           "field": {"type": "string", "pattern": "^(/[^/]+)+$"}}}},
         "timers": {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": {
             "type": "object", "required": ["title", "runs_in", "due"], "additionalProperties": False,
             "properties": {
@@ -130,6 +135,8 @@ def load_workflows(config_dir: Path, forms: Mapping[str, dict[str, Any] | None],
             workflows[path.stem] = build_workflow(path.stem, check.form, document, canonical_digest(document))
     errors += _fact_transition_errors(config_dir, drafts, broken)
     errors += _document_state_errors(config_dir, documents, drafts)
+    errors += _chain_errors(config_dir, drafts)
+    errors += _agenda_errors(config_dir, forms, drafts)
     errors += _section_state_errors(config_dir, forms, drafts)
     return workflows, errors
 
@@ -174,12 +181,84 @@ def _fact_transition_errors(config_dir: Path, drafts: Mapping[str, tuple[str, di
     return errors
 
 
+def _chain_errors(config_dir: Path, drafts: Mapping[str, tuple[str, dict[str, Any]]]) -> list[ConfigError]:
+    """``transition_record`` names a transition of the workflow of its ``form`` (read as written)."""
+    errors = []
+    by_form = {form: doc for form, doc in drafts.values()}
+    for workflow_id, (_form, document) in sorted(drafts.items()):
+        for at, action in _actions_in(document):
+            if action.get("do") != "transition_record" or not isinstance(action.get("transition"), str):
+                continue
+            target = by_form.get(action.get("form"))
+            if target is None:
+                message = f"表单 {show(action.get('form'))} 没有流程，不能流转"
+            elif action["transition"] not in _names(target, "transitions"):
+                message = (f"表单 {show(action.get('form'))} 的流程没有流转 {show(action['transition'])}"
+                           f"（现有：{'、'.join(_names(target, 'transitions'))}）")
+            else:
+                continue
+            errors.append(error_at(config_dir, f"{WORKFLOWS_DIR}/{workflow_id}.json", f"{at}/transition", message))
+    return errors
+
+
+def _agenda_errors(config_dir: Path, forms: Mapping[str, dict[str, Any] | None],
+                   drafts: Mapping[str, tuple[str, dict[str, Any]]]) -> list[ConfigError]:
+    """An agenda list names a form with a workflow, states of that workflow and a field of that form."""
+    errors = []
+    by_form = {form: doc for form, doc in drafts.values()}
+    for workflow_id, (_form, document) in sorted(drafts.items()):
+        file = f"{WORKFLOWS_DIR}/{workflow_id}.json"
+        for index, entry in enumerate(document.get("agenda") or []):
+            if not isinstance(entry, dict):
+                continue
+            at = f"/agenda/{index}"
+            target = by_form.get(entry.get("form"))
+            if target is None:
+                errors.append(error_at(config_dir, file, f"{at}/form", f"表单 {show(entry.get('form'))} 不存在或没有流程"))
+                continue
+            for state_index, state in enumerate(entry.get("states") or []):
+                if state not in _names(target, "states"):
+                    errors.append(error_at(config_dir, file, f"{at}/states/{state_index}",
+                                           f"状态 {show(state)} 不存在（现有状态：{'、'.join(_names(target, 'states'))}）"))
+            schema = forms.get(entry["form"])
+            if schema is not None and isinstance(entry.get("field"), str) and schema_at(schema, entry["field"]) is None:
+                errors.append(error_at(config_dir, file, f"{at}/field", f"表单 {show(entry['form'])} 中没有字段 {show(entry['field'])}"))
+    return errors
+
+
+def _actions_in(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every action of a workflow document with its pointer, nested ``for_each`` actions included."""
+    found: list[tuple[str, dict[str, Any]]] = []
+
+    def walk(at: str, actions: Any) -> None:
+        for index, action in enumerate(actions if isinstance(actions, list) else []):
+            if isinstance(action, dict):
+                found.append((f"{at}/{index}", action))
+                walk(f"{at}/{index}/actions", action.get("actions"))
+
+    for tid, transition in (document.get("transitions") or {}).items():
+        if isinstance(transition, dict):
+            walk(f"/transitions/{tid}/actions", transition.get("actions"))
+    for tid, timer in (document.get("timers") or {}).items():
+        for index, step in enumerate(timer.get("steps", []) if isinstance(timer, dict) else []):
+            if isinstance(step, dict):
+                walk(f"/timers/{tid}/steps/{index}/actions", step.get("actions"))
+    return found
+
+
 def _document_state_errors(config_dir: Path, documents: Mapping[str, DocumentSpec],
                            drafts: Mapping[str, tuple[str, dict[str, Any]]]) -> list[ConfigError]:
-    """A statistics column counting records in some ``states`` names states of its form's workflow."""
+    """A statistics column counting records in some ``states``, and a record's document issued only in
+    some ``states``, name states of the form's workflow."""
     errors = []
     by_form = {form: doc for form, doc in drafts.values()}
     for doc_id, spec in documents.items():
+        source = by_form.get(spec.form) if spec.form else None
+        for state_index, state in enumerate(spec.document.get("states", [])):
+            if source is None or state not in _names(source, "states"):
+                known = f"现有状态：{'、'.join(_names(source, 'states')) or '无'}" if source else "来源表单没有流程"
+                errors.append(error_at(config_dir, f"documents/{doc_id}/document.json", f"/states/{state_index}",
+                                       f"状态 {show(state)} 不存在（{known}）"))
         columns = spec.document["source"].get("statistics", {}).get("columns", [])
         for index, column in enumerate(columns):
             document = by_form.get(column.get("form"))

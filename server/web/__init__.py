@@ -20,11 +20,14 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 def register_web(app: Flask) -> None:
     from server.web.auth_views import bp as auth_bp
+    from server.web.coverage_views import bp as coverage_bp
     from server.web.document_views import bp as documents_bp
     from server.web.flow_views import bp as flow_bp
     from server.web.import_views import allow_import_uploads, bp as imports_bp
     from server.web.record_views import bp as records_bp
     from server.web.register_views import bp as registers_bp
+    from server.web.reporting_views import bp as reporting_bp
+    from server.web.year_end_views import bp as year_end_bp
 
     vendor = Blueprint("vendor", __name__, static_folder=str(Path(flask_admin.__file__).parent / "static"),
                        static_url_path="/vendor")
@@ -33,6 +36,9 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(records_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(registers_bp)
+    app.register_blueprint(coverage_bp)
+    app.register_blueprint(reporting_bp)
+    app.register_blueprint(year_end_bp)
     app.register_blueprint(flow_bp)
     app.register_blueprint(imports_bp)
     app.url_value_preprocessor(allow_import_uploads)  # the Excel import may post more than 2 MB

@@ -112,6 +112,7 @@ def detail(record_id: int):  # type: ignore[no-untyped-def]
     model, data = build_form(form), confidential.visible_data(record, current_user)
     referenced = titles.resolve(((target, number) for _, target, number in ref_values(model, data)), current_user)
     body = render_readonly(model, data, {key: _ref_link(t) for key, t in referenced.items() if t.record_id})
+    from server.flow.agenda import agenda
     from server.flow.view import view as flow_view
     from server.rules.service import decisions_for, ruleset_titles
     from server.web.document_views import record_documents  # documents: 生成文书 section
@@ -121,7 +122,7 @@ def detail(record_id: int):  # type: ignore[no-untyped-def]
     return render_template("records/detail.html", form=form, record=record, body=body, flow=flow, may_update=may_update,
                            timeline_users=service.user_labels({e.user_id for e in flow.timeline}, with_unit=True) if flow else {},
                            decisions=decisions_for(record, current_user), ruleset_titles=ruleset_titles(),
-                           **record_documents(record))
+                           agenda=agenda(record, current_user), **record_documents(record))
 
 
 @bp.route("/records/<int:record_id>/edit", methods=["GET", "POST"])
@@ -204,10 +205,11 @@ def lookup(form_id: str):  # type: ignore[no-untyped-def]
     model = build_form(form)
     query = parse_list_args(form, {"q": request.args.get("q", ""), "per_page": "10"})
     named = set(title_paths(model))
-    columns = [p for p, _ in list_columns(model) if p not in named]
+    # who may not read the form (an officer naming their own 花名册 entry) sees numbers and titles only
+    columns = [p for p, _ in list_columns(model) if p not in named] if allowed(current_user, "read", form) else []
     items = []
     seer = confidential.Sight(current_user)
-    for record in list_page(form, query, current_user).items:
+    for record in list_page(form, query, current_user, picking=True).items:
         data = confidential.visible_data(record, seer)
         title = titles.record_title(record, seer)
         values = [title if title != record.number else ""]

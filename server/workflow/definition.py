@@ -90,6 +90,17 @@ class Timer:
 
 
 @dataclass(frozen=True)
+class AgendaList:
+    """Records of another workflow form a matter of this one takes up while open (a 联席会议's agenda:
+    the key areas in ``states`` whose ``field`` is filled, such as 提请挂牌督办)."""
+
+    title: str
+    form: str
+    states: tuple[str, ...]
+    field: str
+
+
+@dataclass(frozen=True)
 class Workflow:
     id: str
     title: str
@@ -102,6 +113,7 @@ class Workflow:
     assignee: str | None = None
     digest: str = ""
     document: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    agenda: tuple[AgendaList, ...] = ()
 
     def state(self, state_id: str | None) -> State | None:
         return self.states.get(state_id) if state_id else None
@@ -175,6 +187,8 @@ def build_workflow(workflow_id: str, form: str, doc: Mapping[str, Any], digest: 
             guard=guard["if"] if guard else None, guard_explain=guard.get("explain", "") if guard else "",
             reason=t.get("reason", "optional"), actions=tuple(t.get("actions", ())), style=t.get("style", "primary"))
     timers = {tid: _timer(tid, t) for tid, t in doc.get("timers", {}).items()}
+    agenda = tuple(AgendaList(title=a["title"], form=a["form"], states=tuple(a["states"]), field=a["field"])
+                   for a in doc.get("agenda", ()))
     return Workflow(id=workflow_id, title=doc["title"], form=form, initial=doc["initial"], states=states,
                     transitions=transitions, timers=timers, facts=doc.get("facts"), assignee=doc.get("assignee"),
-                    digest=digest, document=doc)
+                    digest=digest, document=doc, agenda=agenda)

@@ -126,14 +126,15 @@ def timer_changes(workflow: Workflow, old: str | None, new: str, running: Iterab
 
     A timer runs while the record is in one of its ``runs_in`` states, is paused in its ``paused_in``
     states (and resumes on coming back), and stops anywhere else. It starts on entering a ``runs_in``
-    state when it is neither running nor paused."""
+    state when it is neither running nor paused; a transition that stays in its state enters nothing, so a
+    timer an action stopped there (the 整治方案 submitted) stays stopped."""
     running, paused = set(running), set(paused)
     start, pause, resume, stop = [], [], [], []
     for timer in workflow.timers.values():
         if new in timer.runs_in:
             if timer.id in paused:
                 resume.append(timer.id)
-            elif timer.id not in running:
+            elif timer.id not in running and old != new:  # staying put (报送进展) restarts no stopped timer
                 start.append(timer.id)
         elif new in timer.paused_in:
             if timer.id in running:
