@@ -75,8 +75,11 @@ class Browsers:
     def __init__(self, browser: Any, url: str):
         self.browser, self.url, self.contexts, self.problems = browser, url, [], []
 
-    def page(self) -> Any:
-        context = self.browser.new_context(base_url=self.url, locale="zh-CN", viewport=DESKTOP)
+    def page(self, viewport: dict[str, int] | None = None) -> Any:
+        """A new person's page, at 1366×768 unless ``viewport`` is the phone's (then a touch screen)."""
+        viewport = viewport or DESKTOP
+        context = self.browser.new_context(base_url=self.url, locale="zh-CN", viewport=viewport,
+                                           is_mobile=viewport is PHONE, has_touch=viewport is PHONE)
         context.set_default_timeout(TIMEOUT_MS)
         self.contexts.append(context)
         opened = context.new_page()

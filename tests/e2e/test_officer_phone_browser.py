@@ -23,6 +23,7 @@ import pytest
 from server.extensions import db
 from server.settings import PROJECT_ROOT
 from tests.e2e.conftest import TIMEOUT_MS, serve_app
+from tests.e2e.test_flow_browser import DESKTOP, PHONE, Browsers
 
 pytestmark = pytest.mark.e2e
 
@@ -30,8 +31,6 @@ PASSWORD = "Jiangbei-qiao-88"
 CLERK = ("chengguan", "township_staff", "139901001000", "贾艳")     # 城关街道综治中心
 OFFICER = ("xinxiyuan", "info_officer", "139901001001", "李秀英")   # 东风社区治安信息员
 OTHER_OFFICER = ("xinxiyuan2", "info_officer", "139901001001", "王桂兰")
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 CONTENT = "东风小区3号楼地下室夜间有人聚赌，约十人，停有两辆无牌摩托车"
 OTHER_CONTENT = "东风小区南门有人兜售假冒香烟"
 TIER, TIER_TITLE = "significant", "较大"
@@ -102,30 +101,7 @@ def site(make_app, tmp_path) -> Iterator[tuple[Any, str, dict[str, str]]]:  # ty
         yield app, url, roster
 
 
-class People:
-    """One browser context per person (own cookies and viewport), failing the test on script errors."""
-
-    def __init__(self, browser: Any, url: str):
-        self.browser, self.url, self.contexts, self.problems = browser, url, [], []
-
-    def page(self, viewport: dict[str, int]) -> Any:
-        context = self.browser.new_context(base_url=self.url, locale="zh-CN", viewport=viewport,
-                                           is_mobile=viewport is PHONE, has_touch=viewport is PHONE)
-        context.set_default_timeout(TIMEOUT_MS)
-        self.contexts.append(context)
-        opened = context.new_page()
-        opened.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-
-        def on_console(message: Any) -> None:
-            if message.type == "error" and "Failed to load resource" not in message.text:
-                self.problems.append(f"console error: {message.text}")
-
-        opened.on("console", on_console)
-        return opened
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
+People = Browsers  # one browser context per person (own cookies and viewport)
 
 
 @pytest.fixture
