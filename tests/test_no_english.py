@@ -77,7 +77,8 @@ def test_the_scan_finds_identifiers_and_spares_hover_titles():
     assert english_words('<input type="submit" value="Save">') == ["Save"]
 
 
-PAGES_ALL = ["/", "/inbox", "/registers", "/documents/", "/account/password", "/year-end", "/reporting/monthly"]
+PAGES_ALL = ["/", "/inbox", "/registers", "/documents/", "/account/password", "/year-end", "/reporting/monthly",
+             "/dashboard/"]
 ADMIN_PAGES = ["/admin/", "/admin/users/", "/admin/tokens/", "/admin/units/", "/admin/audit/", "/admin/records/"]
 
 
@@ -110,9 +111,11 @@ def matter(clients):  # type: ignore[no-untyped-def]
 def test_every_page_of_every_role_is_chinese(clients, matter, username):
     web = _web(clients, username)
     pages = list(PAGES_ALL)
-    home = web.get("/")
+    home = web.get("/", follow_redirects=True)  # a leader starts on the dashboard
     assert home.status_code == 200
     pages += sorted(set(re.findall(r'href="(/forms/[a-z_]+/)"', home.get_data(as_text=True))))
+    dashboard = web.get("/dashboard/").get_data(as_text=True)  # the lists behind its numbers
+    pages += sorted(set(h.replace("&amp;", "&") for h in re.findall(r'href="(/dashboard/figures/[^"]+)"', dashboard)))[:12]
     if username != "admin":
         pages += [page for rid in matter for page in (f"/records/{rid}", f"/records/{rid}/history")]
     else:

@@ -196,7 +196,42 @@ def _other_paths() -> dict[str, Any]:
                           "422": _json(ref("ValidationErrors"), "缺少说明，或事项已不在待办中"),
                           **_errors("400", "401", "403", "404", "413")}}},
         **_register_paths(),
+        **_stats_paths(),
     }
+
+
+def _stats_paths() -> dict[str, Any]:
+    """统计分析 (/stats/dashboard): the figures of config/dashboard.json for the token's reader."""
+    day = {"type": "string", "format": "date"}
+    number: Schema = {"type": "number"}
+    optional_number: Schema = {"type": ["number", "null"]}
+    group = obj({"key": {"type": "string"}, "label": {"type": "string"}, "value": number, "href": {"type": "string"},
+                 "overdue": {"type": "integer"}, "previous": number, "change": optional_number, "target": number},
+                ["key", "label", "value", "href"])
+    figure = obj({"id": {"type": "string"}, "title": {"type": "string"}, "kind": {"type": "string"},
+                  "total": number, "unit": {"type": "string"}, "href": {"type": "string"}, "note": {"type": "string"},
+                  "rate": number, "rate_label": {"type": "string"}, "previous": number, "change": optional_number,
+                  "overdue": {"type": "integer"}, "target": number, "groups": array(group)},
+                 ["id", "title", "kind", "total", "unit", "href", "groups"])
+    body = obj({"period": obj({"from": day, "to": day}, ["from", "to"]),
+                "unit": {"anyOf": [obj({"code": {"type": "string"}, "name": {"type": "string"}}, ["code", "name"]),
+                                   {"type": "null"}]},
+                "view": {"enum": ["county", "township", "department", "leader"]},
+                "sections": array(obj({"title": {"type": "string"}, "figures": array(figure)}, ["title", "figures"])),
+                "links": obj({"page": {"type": "string"}}, ["page"])},
+               ["period", "unit", "view", "sections", "links"])
+    return {"/stats/dashboard": {"get": {
+        "summary": "统计分析：各统计项的合计与分项（按令牌所属用户的范围统计）", "operationId": "stats_dashboard",
+        "parameters": [
+            _param("from", "query", day, "起始日期（含）；不填则为当年 1 月 1 日"),
+            _param("to", "query", day, "截止日期（含）；不填则为今天"),
+            _param("period", "query", {"enum": ["month", "quarter", "year", "last_year"]},
+                   "不填 from/to 时的快捷期间：本月、本季度、本年（默认）、上年"),
+            _param("unit", "query", description="单位代码（仅县级用户）：只统计该乡镇（街道）或县直单位"),
+        ],
+        "responses": {"200": _json(body, "统计结果；每个数字的 href 是计入它的记录清单"),
+                      "422": _json(ref("ValidationErrors"), "日期有误（pointer 为 /from、/to 或 /period）"),
+                      **_errors("401", "403", "404")}}}}
 
 
 def _register_paths() -> dict[str, Any]:

@@ -24,6 +24,7 @@ from server.specs.metaschema import (
     FORM_META_VALIDATOR, JSON_SCHEMA_VALIDATOR, SUPPORTED_TYPES, describe, show,
 )
 from server.specs.confidential_check import confidential_problems
+from server.specs.dashboard_loader import load_dashboard
 from server.specs.documents_loader import load_documents
 from server.specs.model import ConfigSet, FormSpec, RulesSpec, canonical_digest
 from server.specs.org_loader import load_org
@@ -87,13 +88,15 @@ def load_config(config_dir: Path) -> ConfigSet:
     broken = {e.file for e in org_errors + rules_errors + document_errors}
     workflows, workflow_errors = load_workflows(Path(config_dir), schemas, rules, documents, unit_codes, broken)
     calendar, calendar_errors = load_calendar(Path(config_dir))
-    errors.extend(org_errors + rules_errors + document_errors + workflow_errors + calendar_errors)
+    dashboard, dashboard_errors = load_dashboard(Path(config_dir), schemas, None if workflow_errors else workflows,
+                                                 None if document_errors else documents)
+    errors.extend(org_errors + rules_errors + document_errors + workflow_errors + calendar_errors + dashboard_errors)
     if errors:
         raise ConfigInvalid(errors)
     work_calendar = WorkCalendar(calendar or {})
     warnings = calendar_warnings(work_calendar, latest_deadline(workflows, rules, work_calendar))
     return ConfigSet(forms=forms, org=org, rules=rules, documents=documents, workflows=workflows,
-                     calendar=calendar or {}, warnings=warnings)
+                     calendar=calendar or {}, dashboard=dashboard, warnings=warnings)
 
 
 def latest_deadline(workflows: dict[str, Workflow], rules: RulesSpec | None, calendar: WorkCalendar) -> date:

@@ -217,6 +217,7 @@ class ConfigSet:
     documents: dict[str, DocumentSpec] = field(default_factory=dict)
     workflows: dict[str, Any] = field(default_factory=dict)
     calendar: dict[int, Any] = field(default_factory=dict)
+    dashboard: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -232,4 +233,4 @@ class ConfigSet:
         return canonical_digest({"forms": {fid: f.digest for fid, f in sorted(self.forms.items())}, "org": org,
                                  "rules": rules, "documents": {d: s.digest for d, s in sorted(self.documents.items())},
                                  "workflows": {w: s.digest for w, s in sorted(self.workflows.items())},
-                                 "calendar": self.calendar_json})
+                                 "calendar": self.calendar_json, "dashboard": self.dashboard})

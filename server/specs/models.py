@@ -45,4 +45,5 @@ class ConfigState(db.Model):
     documents: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # id -> DocumentSpec.to_json()
     workflows: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # id -> {"seq", "digest", "form"}
     calendar: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # year -> {"holidays", "workdays"}
+    dashboard: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # config/dashboard.json
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

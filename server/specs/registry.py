@@ -50,6 +50,7 @@ class LiveConfig:
     workflows: dict[str, Workflow] = field(default_factory=dict)
     workflow_seqs: dict[str, int] = field(default_factory=dict)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    dashboard: dict[str, Any] | None = None
 
     @property
     def version(self) -> str:
@@ -109,6 +110,7 @@ class Registry:
                 state.workflows = {w: {"seq": _publish_workflow(spec, published_by), "form": spec.form}
                                    for w, spec in sorted(config.workflows.items())}
                 state.calendar = config.calendar_json
+                state.dashboard = config.dashboard
         self.pending = None
         self._adopt_from_db(force=True)
         forms = [c for c in changed if c != "org"]
@@ -172,7 +174,8 @@ class Registry:
         seqs = {w: entry["seq"] for w, entry in (state.workflows or {}).items()}
         workflows = {w: self._workflow(w, seq) for w, seq in seqs.items()}
         self.live = LiveConfig(seq=state.seq, digest=state.digest, forms=forms, rules=rules, documents=documents,
-                               workflows=workflows, workflow_seqs=seqs, calendar=_calendar(state.calendar or {}))
+                               workflows=workflows, workflow_seqs=seqs, calendar=_calendar(state.calendar or {}),
+                               dashboard=state.dashboard)
 
     def adopt_published(self) -> None:
         """Serve the version published in the database, publishing nothing (CLI commands such as

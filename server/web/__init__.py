@@ -21,6 +21,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def register_web(app: Flask) -> None:
     from server.web.auth_views import bp as auth_bp
     from server.web.coverage_views import bp as coverage_bp
+    from server.web.dashboard_views import bp as dashboard_bp
     from server.web.document_views import bp as documents_bp
     from server.web.flow_views import bp as flow_bp
     from server.web.import_views import allow_import_uploads, bp as imports_bp
@@ -37,6 +38,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(registers_bp)
     app.register_blueprint(coverage_bp)
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(reporting_bp)
     app.register_blueprint(year_end_bp)
     app.register_blueprint(flow_bp)

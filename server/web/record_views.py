@@ -16,6 +16,7 @@ from server.forms import build_form, describe_change, display_cell, display_valu
 from server.records import confidential, service, stages, titles
 from server.records.export import export_workbook
 from server.web.history_notes import history_note
+from server.stats.viewpoint import may_see
 from server.records.query import build_select, counts_by_form, list_page, parse_list_args, visible_forms
 
 bp = Blueprint("records", __name__)
@@ -31,6 +32,9 @@ def _lookup_url(form_id: str) -> str:
 
 @bp.route("/")
 def home():  # type: ignore[no-untyped-def]
+    """The ledgers as cards; a leader, who enters nothing, starts on the dashboard (统计分析) instead."""
+    if current_user.role == "leader" and current_app.extensions["registry"].live.dashboard and may_see(current_user):
+        return redirect(url_for("dashboard.page"))
     return render_template("home.html", forms=visible_forms(current_user), counts=counts_by_form(current_user))
 
 

@@ -1,0 +1,256 @@
+"""Count and sum figures over a ledger's records, and the records behind each number.
+
+One function builds the conditions of a figure (the reader's scope and unit, the period, the
+figure's ``where``, a breakdown value); the count and the drill-down list both use it, so the list
+behind a number has exactly that many records. Everything is counted by the database in one grouped
+query per figure: the cost follows the records of the period and unit asked for, not the size of
+the table (indexes: docs/dashboard.md).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select, true
+
+from server.auth.permissions import allowed
+from server.extensions import db
+from server.forms import build_form
+from server.org.kinds import TOWNSHIP_LEVEL
+from server.org.models import OrgUnit
+from server.records.models import Record, RecordTransition
+from server.specs.model import FormSpec
+from server.stats.figures import Figure, Group, number
+from server.stats.period import Period
+from server.stats.viewpoint import Viewpoint
+
+MISSING = "未填写"
+OTHER_UNITS = "县级及其他单位"
+
+
+def _json(pointer: str) -> Any:
+    parts = tuple(pointer.strip("/").split("/"))
+    return Record.data[parts if len(parts) > 1 else parts[0]]
+
+
+def _typed(form: FormSpec, pointer: str, sample: Any = "") -> Any:
+    """The field as the SQL type its values have (booleans and numbers compare as such, not as text)."""
+    kind = _field(form, pointer).kind if _field(form, pointer) is not None else ""
+    if kind == "boolean" or isinstance(sample, bool):
+        return _json(pointer).as_boolean()
+    if kind in ("integer", "number") or isinstance(sample, (int, float)):
+        return _json(pointer).as_float()
+    return _json(pointer).as_string()
+
+
+def _field(form: FormSpec, pointer: str) -> Any:
+    return build_form(form).by_path.get(pointer.strip("/"))
+
+
+# -- conditions -----------------------------------------------------------------------------------------
+def conditions(form: FormSpec, spec: dict[str, Any], vp: Viewpoint, period: Period) -> list[ColumnElement[bool]]:
+    """Everything a record must satisfy to be counted by a count figure (before its breakdown)."""
+    found = [Record.form_id == form.id, vp.records()]
+    found += [_condition(form, c) for c in spec.get("where", [])]
+    if spec.get("date") == "$created":
+        low, high = period.utc_bounds
+        found += [Record.created_at >= low, Record.created_at < high]
+    elif "date" in spec:
+        column = _json(spec["date"]).as_string()
+        found += [column >= period.start.isoformat(), column < (period.end + timedelta(days=1)).isoformat()]
+    elif "month" in spec:
+        column = _json(spec["month"]).as_string()
+        found += [column >= period.months[0], column <= period.months[1]]
+    elif "entered" in spec:
+        low, high = period.utc_bounds
+        found.append(exists(select(RecordTransition.id).where(
+            RecordTransition.record_id == Record.id, RecordTransition.to_state == spec["entered"],
+            RecordTransition.at >= low, RecordTransition.at < high)))
+    return found
+
+
+def _condition(form: FormSpec, condition: dict[str, Any]) -> ColumnElement[bool]:
+    if "state" in condition:
+        return Record.state.in_(condition["state"])
+    values = condition.get("in", condition.get("not_in", []))
+    column = _typed(form, condition["path"], values[0] if values else "")
+    if "in" in condition:
+        return column.in_(values)
+    return or_(column.is_(None), column.not_in(values))
+
+
+# -- breakdowns -------------------------------------------------------------------------------------------
+class Townships:
+    """Which township each unit counts under: itself, the township above it, or the one a serving office
+    (派出所, 司法所) serves; units above township level count as 县级及其他单位."""
+
+    def __init__(self) -> None:
+        units = {u.id: u for u in db.session.scalars(select(OrgUnit))}
+        self.units = units
+        self.of: dict[int, OrgUnit | None] = {uid: self._find(units, u) for uid, u in units.items()}
+
+    @staticmethod
+    def _find(units: dict[int, OrgUnit], unit: OrgUnit) -> OrgUnit | None:
+        seen: set[int] = set()
+        current: OrgUnit | None = unit
+        while current is not None and current.id not in seen:
+            seen.add(current.id)
+            if current.kind in TOWNSHIP_LEVEL:
+                return current
+            nxt = current.serves_id or current.parent_id
+            current = units.get(nxt) if nxt else None
+        return None
+
+    def key(self, unit_id: int) -> str:
+        township = self.of.get(unit_id)
+        return township.code if township is not None else "-"
+
+    def label(self, key: str) -> str:
+        return next((u.name for u in self.units.values() if u.code == key), OTHER_UNITS)
+
+    def ids_for(self, key: str) -> list[int]:
+        return [uid for uid in self.of if self.key(uid) == key]
+
+    def order(self, key: str) -> tuple[int, int]:
+        unit = next((u for u in self.units.values() if u.code == key), None)
+        return (0, unit.id) if unit is not None else (1, 0)
+
+
+def _group_column(form: FormSpec, by: str) -> Any:
+    if by == "$state":
+        return Record.state
+    if by == "$township":
+        return Record.org_unit_id
+    return _typed(form, by)
+
+
+def _key(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or value in (0, 1) and not isinstance(value, str):
+        return "true" if value else "false"
+    return str(value)
+
+
+def group_condition(form: FormSpec, by: str, key: str) -> ColumnElement[bool]:
+    """The condition a breakdown line adds (what ``key`` means for ``by``)."""
+    if by == "$state":
+        return Record.state == key
+    if by == "$township":
+        return Record.org_unit_id.in_(Townships().ids_for(key))
+    column = _typed(form, by)
+    if key == "":
+        return column.is_(None)
+    field = _field(form, by)
+    if field is not None and field.kind == "boolean":
+        return column.is_(true()) if key == "true" else column.is_(false())
+    return column == key
+
+
+def _labels(form: FormSpec, by: str, keys: Iterable[str], registry: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    field = _field(form, by) if by.startswith("/") else None
+    workflow = registry.workflow_for_form(form.id) if by == "$state" else None
+    names: dict[str, str] = {}
+    if field is not None and "org" in field.ui:
+        names = dict(db.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(list(keys)))).all())
+    for key in keys:
+        if key == "":
+            out[key] = MISSING
+        elif workflow is not None:
+            state = workflow.states.get(key)
+            out[key] = state.title if state is not None else key
+        elif field is not None and field.kind == "boolean":
+            out[key] = "是" if key == "true" else "否"
+        elif field is not None:
+            out[key] = names.get(key) or field.choice_title(key) or key
+        else:
+            out[key] = key
+    return out
+
+
+def _order(form: FormSpec, by: str, registry: Any) -> list[str]:
+    """Breakdown keys in the order the configuration lists them (choices, workflow states)."""
+    if by == "$state":
+        workflow = registry.workflow_for_form(form.id)
+        return list(workflow.states) if workflow is not None else []
+    field = _field(form, by)
+    if field is not None and field.kind == "boolean":
+        return ["true", "false"]
+    return [str(const) for const, _ in (field.choices if field is not None else ())]
+
+
+# -- the figures ------------------------------------------------------------------------------------------
+def count_figure(figure: Figure, spec: dict[str, Any], vp: Viewpoint, period: Period, registry: Any) -> Figure | None:
+    form = registry.live.forms.get(spec["form"])
+    if form is None or not allowed(vp.user, "read", form):
+        return None
+    where = conditions(form, spec, vp, period)
+    by = spec.get("by")
+    if by is None:
+        figure.total = db.session.scalar(select(func.count(Record.id)).where(*where)) or 0
+        return figure
+    column = _group_column(form, by)
+    rows = db.session.execute(select(column, func.count(Record.id)).where(*where).group_by(column)).all()
+    counts: Counter[str] = Counter()
+    townships = Townships() if by == "$township" else None
+    for value, count in rows:
+        counts[townships.key(value) if townships is not None else _key(value)] += count
+    if townships is not None:
+        keys = sorted(counts, key=townships.order)
+        labels = {k: townships.label(k) for k in keys}
+    else:
+        known = _order(form, by, registry)
+        keys = [k for k in known if k in counts] + sorted(k for k in counts if k not in known)
+        labels = _labels(form, by, keys, registry)
+    figure.groups = [Group(k, labels[k], counts[k]) for k in keys]
+    figure.total = sum(counts.values())
+    if "rate" in spec:
+        wanted = {_key(v) for v in spec["rate"]}
+        part = sum(counts[k] for k in wanted)
+        figure.rate = round(part / figure.total * 100, 2) if figure.total else None
+        figure.rate_label = "、".join(labels.get(k) or _labels(form, by, [k], registry)[k] for k in map(_key, spec["rate"])) + "占比"
+    return figure
+
+
+def sum_figure(figure: Figure, spec: dict[str, Any], vp: Viewpoint, period: Period, registry: Any) -> Figure | None:
+    form = registry.live.forms.get(spec["form"])
+    if form is None or not allowed(vp.user, "read", form):
+        return None
+    now = _sums(form, spec, vp, period)
+    before = _sums(form, spec, vp, period.previous_year()) if spec.get("compare") == "previous_year" else None
+    for i, pointer in enumerate(spec["fields"]):
+        field = _field(form, pointer)
+        title = field.title if field is not None else pointer
+        figure.groups.append(Group(pointer.strip("/"), title, number(now[i]),
+                                   previous=number(before[i]) if before is not None else None))
+    figure.unit = "起"
+    figure.total = number(sum(now))
+    figure.previous = number(sum(before)) if before is not None else None
+    return figure
+
+
+def sum_conditions(form: FormSpec, spec: dict[str, Any], vp: Viewpoint, period: Period) -> list[ColumnElement[bool]]:
+    column = _json(spec["month"]).as_string()
+    return [Record.form_id == form.id, vp.records(), column >= period.months[0], column <= period.months[1],
+            *[_condition(form, c) for c in spec.get("where", [])]]
+
+
+def _sums(form: FormSpec, spec: dict[str, Any], vp: Viewpoint, period: Period) -> list[float]:
+    columns = [func.coalesce(func.sum(_json(p).as_float()), 0) for p in spec["fields"]]
+    row = db.session.execute(select(*columns).where(*sum_conditions(form, spec, vp, period))).one()
+    return [float(v or 0) for v in row]
+
+
+def drill_select(form: FormSpec, figure: dict[str, Any], vp: Viewpoint, period: Period, key: str | None) -> Select[tuple[Record]]:
+    """The records behind a count or sum figure (and one breakdown line of it when ``key`` is given)."""
+    if "sum" in figure:
+        spec = figure["sum"]
+        where = sum_conditions(form, spec, vp, period)
+    else:
+        spec = figure["count"]
+        where = conditions(form, spec, vp, period)
+        if key is not None and spec.get("by"):
+            where.append(group_condition(form, spec["by"], key))
+    return select(Record).where(*where).order_by(Record.created_at.desc(), Record.id.desc())

@@ -1,0 +1,102 @@
+"""Whose figures a dashboard shows: the reader's view (county, township, department, leader) and unit.
+
+County staff, administrators and leaders at county level count the whole county and may narrow to
+one township or county department; everyone else counts their own unit and may not ask for another
+(a unit they do not answer for is 404, as if it did not exist). Every figure is then counted within
+:func:`server.records.scope.record_scope` as well, so a dashboard can never count what its reader
+could not list.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+
+from server.auth.models import User
+from server.errors import NotAllowed, NotFound
+from server.extensions import db
+from server.org.kinds import TOWNSHIP_LEVEL
+from server.org.models import OrgUnit
+from server.org.service import subtree_ids, unit_by_code
+from server.records.models import Record, RecordRoute
+from server.records.scope import is_county_wide, record_scope
+
+#: Units a county reader may narrow the figures to.
+UNIT_KINDS = (*TOWNSHIP_LEVEL, "county_unit")
+STAFF_ROLES = ("county_admin", "county_staff", "leader", "township_staff", "department_staff")
+
+
+@dataclass(frozen=True)
+class Viewpoint:
+    user: User
+    view: str                 # county | township | department | leader
+    unit: OrgUnit | None      # the unit counted (with its subtree); None = the whole county
+    may_choose: bool          # county readers pick a unit; the others see their own
+
+    @property
+    def read_only(self) -> bool:
+        return self.view == "leader"
+
+    @property
+    def unit_code(self) -> str:
+        return self.unit.code if self.unit is not None and self.may_choose else ""
+
+    @property
+    def unit_name(self) -> str:
+        return self.unit.name if self.unit is not None else "全县"
+
+    def records(self) -> ColumnElement[bool]:
+        """Records this dashboard counts: in the reader's scope and registered by, or routed to, the unit."""
+        scope = record_scope(self.user)
+        if self.unit is None:
+            return scope
+        units = subtree_ids(self.unit)
+        routed = exists(select(RecordRoute.record_id).where(
+            RecordRoute.record_id == Record.id, RecordRoute.org_unit_id.in_(units)))
+        return and_(scope, or_(Record.org_unit_id.in_(units), routed))
+
+    def unit_ids(self) -> ColumnElement[bool] | None:
+        """A condition on org unit ids for what is not a record (待办, documents): None = all."""
+        return None if self.unit is None else OrgUnit.id.in_(subtree_ids(self.unit))
+
+    @cached_property
+    def choices(self) -> list[OrgUnit]:
+        """The units a county reader may narrow to, townships first, in configuration order."""
+        if not self.may_choose:
+            return []
+        units = db.session.scalars(select(OrgUnit).where(OrgUnit.is_active.is_(True), OrgUnit.kind.in_(UNIT_KINDS))
+                                   .order_by(OrgUnit.id))
+        return sorted(units, key=lambda u: (u.kind not in TOWNSHIP_LEVEL, u.id))
+
+
+def view_of(user: User) -> str:
+    if user.role == "leader":
+        return "leader"
+    if is_county_wide(user) or user.role == "county_admin" and user.org_unit is None:
+        return "county"
+    return "department" if user.role == "department_staff" else "township"
+
+
+def may_see(user: User) -> bool:
+    """Staff with a place in the tree (information officers have their own pages)."""
+    if not user.is_enabled or user.role not in STAFF_ROLES:
+        return False
+    return is_county_wide(user) or (user.org_unit is not None and bool(user.org_unit.path))
+
+
+def viewpoint(user: User, unit_code: str = "") -> Viewpoint:
+    """The reader's viewpoint, narrowed to ``unit_code`` if they may choose (NotFound otherwise)."""
+    if not may_see(user):
+        raise NotAllowed("dashboard")
+    view = view_of(user)
+    if is_county_wide(user):
+        unit = None
+        if unit_code:
+            unit = unit_by_code(unit_code)
+            if unit is None or not unit.is_active or unit.kind not in UNIT_KINDS:
+                raise NotFound(unit_code)
+        return Viewpoint(user, view, unit, True)
+    if unit_code and unit_code != user.org_unit.code:
+        raise NotFound(unit_code)
+    return Viewpoint(user, view, user.org_unit, False)
