@@ -80,6 +80,9 @@ def crawl(client: Any) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
         seen[_pattern(url)] = response.status_code
         if response.status_code == 403:
             forbidden.append((source, url, 403))
+        if response.status_code in (301, 302, 303) and (target := _local(url, response.headers["Location"])):
+            queue.append((url, target))  # a leader's / leads to the dashboard
+            continue
         if response.status_code != 200 or not response.mimetype.startswith("text/html"):
             continue
         targets = _Targets()

@@ -27,10 +27,10 @@ from typing import Any, Mapping
 from jsonschema import Draft202012Validator
 
 from server.errors import ConfigError
-from server.specs.fieldpaths import find_field, value_type
+from server.specs.fieldpaths import all_properties, find_field, value_type
 from server.specs.files import load_file
 from server.specs.jsonpos import pointer_join
-from server.specs.metaschema import DRAFT_2020_12, show
+from server.specs.metaschema import DRAFT_2020_12, show, show_list
 
 DASHBOARD_FILE = "dashboard.json"
 VIEWS = ("county", "township", "department", "leader")
@@ -59,8 +59,8 @@ DASHBOARD_META_SCHEMA: dict[str, Any] = {
                            "figures": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/figure"}}},
         },
         "figure": {
+            # exactly one kind per figure is a value rule (_Check._figure), which names the kinds found
             "type": "object", "required": ["id", "title"], "additionalProperties": False,
-            "minProperties": 3, "maxProperties": 5,
             "properties": {
                 "id": _ID, "title": _NONEMPTY_TEXT, "note": {"type": "string", "maxLength": 300},
                 "views": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(VIEWS)}},
@@ -76,11 +76,11 @@ DASHBOARD_META_SCHEMA: dict[str, Any] = {
             "type": "object", "required": ["form"], "additionalProperties": False,
             "properties": {
                 "form": _ID,
-                "date": {"anyOf": [_POINTER, {"const": "$created"}]},
+                "date": {"type": "string"},  # a field pointer or "$created": _Check._count says which
                 "month": _POINTER,
                 "entered": {"type": "string", "minLength": 1},
                 "where": {"type": "array", "items": {"$ref": "#/$defs/condition"}},
-                "by": {"anyOf": [_POINTER, {"enum": list(SPECIAL_BY)}]},
+                "by": {"type": "string"},  # a field pointer, "$state" or "$township": _Check._count
                 "rate": {"type": "array", "minItems": 1, "uniqueItems": True, "items": _SCALAR},
             },
         },
@@ -93,8 +93,8 @@ DASHBOARD_META_SCHEMA: dict[str, Any] = {
                 "compare": {"const": "previous_year"},
             },
         },
-        "condition": {
-            "type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 2,
+        "condition": {  # which keys go together is a value rule (_Check._where), said in Chinese
+            "type": "object", "additionalProperties": False,
             "properties": {
                 "path": _POINTER,
                 "in": {"type": "array", "minItems": 1, "items": _SCALAR},
@@ -173,8 +173,11 @@ class _Check:
     def _field(self, at: str, pointer: Any, form: str, schema: Any, kinds: set[str], expected: str) -> dict[str, Any] | None:
         problems, found = find_field(at, pointer, schema, form)
         self.problems.extend(problems)
+        if found is not None and _in_array(schema, pointer):
+            self.problems.append((at, f"字段 {show(pointer)} 是数组（列表）中某一项的字段，统计只能用表单的普通字段"))
+            return None
         if found is not None and _kind(found) not in kinds:
-            self.problems.append((at, f"字段 {show(pointer)} 应为{expected}，实际为 {show(_kind(found))}"))
+            self.problems.append((at, f"字段 {show(pointer)} 应为{expected}，实际为{_KIND_NAMES.get(_kind(found), '类型不明的字段')}"))
             return None
         return found
 
@@ -184,7 +187,9 @@ class _Check:
             return
         if len([k for k in ("date", "month", "entered") if k in body]) > 1:
             self.problems.append((at, "date、month、entered 只能选一个：按日期字段、按统计月份或按进入状态的时间计入期间"))
-        if isinstance(body.get("date"), str) and body["date"] != "$created":
+        if isinstance(body.get("date"), str) and body["date"] != "$created" and not body["date"].startswith("/"):
+            self.problems.append((pointer_join(at, "date"), f"应为以 / 开头的日期字段指针或 \"$created\"（创建时间），实际为 {show(body['date'])}"))
+        elif isinstance(body.get("date"), str) and body["date"] != "$created":
             self._field(pointer_join(at, "date"), body["date"], form, schema, {"date", "date-time"}, "日期字段")
         if isinstance(body.get("month"), str):
             self._field(pointer_join(at, "month"), body["month"], form, schema, {"string"}, "字符串字段（月份 YYYY-MM）")
@@ -203,13 +208,15 @@ class _Check:
         elif isinstance(by, str) and by.startswith("/"):
             found = self._field(pointer_join(at, "by"), by, form, schema, {"choice", "boolean"}, "选项字段（oneOf）或布尔字段")
             choices = _consts(found) if found is not None else None
+        elif isinstance(by, str) and by not in SPECIAL_BY:
+            self.problems.append((pointer_join(at, "by"), f"应为以 / 开头的选项字段指针，或 {show_list(list(SPECIAL_BY))}，实际为 {show(by)}"))
         if "rate" in body:
             if by is None or by == "$township":
                 self.problems.append((pointer_join(at, "rate"), "rate 需要按选项字段或 $state 分组（by）"))
             elif choices is not None:
                 for i, value in enumerate(_list(body["rate"])):
                     if value not in choices:
-                        self.problems.append((pointer_join(at, "rate", i), f"{show(value)} 不是 {show(by)} 的取值（{show(choices)}）"))
+                        self.problems.append((pointer_join(at, "rate", i), f"{show(value)} 不是 {show(by)} 的取值（可用：{show_list(choices)}）"))
 
     def _sum(self, at: str, body: dict[str, Any]) -> None:
         form, schema = self._form(at, body)
@@ -243,9 +250,9 @@ class _Check:
             allowed = _consts(found)
             for j, value in enumerate(_list(condition[tests[0]])):
                 if allowed is not None and value not in allowed:
-                    self.problems.append((pointer_join(here, tests[0], j), f"{show(value)} 不是 {show(condition['path'])} 的取值（{show(allowed)}）"))
+                    self.problems.append((pointer_join(here, tests[0], j), f"{show(value)} 不是 {show(condition['path'])} 的取值（可用：{show_list(allowed)}）"))
                 elif allowed is None and not _fits(value, value_type(found)):
-                    self.problems.append((pointer_join(here, tests[0], j), f"{show(value)} 与字段 {show(condition['path'])} 的类型（{value_type(found)}）不符"))
+                    self.problems.append((pointer_join(here, tests[0], j), f"{show(value)} 与字段 {show(condition['path'])} 的类型（{_KIND_NAMES.get(str(value_type(found)), '类型不明')}）不符"))
 
     def _state(self, at: str, form: str, state: str) -> None:
         if self.states is None:
@@ -254,6 +261,24 @@ class _Check:
             self.problems.append((at, f"表单 {show(form)} 没有流程，没有状态 {show(state)}"))
         elif state not in self.states[form]:
             self.problems.append((at, f"表单 {show(form)} 的流程没有状态 {show(state)}（现有：{'、'.join(sorted(self.states[form]))}）"))
+
+
+_KIND_NAMES = {
+    "choice": "选项字段", "date": "日期字段", "date-time": "日期时间字段", "string": "字符串字段",
+    "integer": "整数字段", "number": "数字字段", "boolean": "布尔字段", "object": "对象字段", "array": "数组字段",
+}
+
+
+def _in_array(schema: Any, pointer: str) -> bool:
+    """Whether a pointer that names a field goes through an array item (``/items/0/x``, ``/items/-``):
+    the counts read fields by object keys only."""
+    node = schema
+    for part in pointer.split("/")[1:]:
+        properties = all_properties(node) if isinstance(node, dict) else {}
+        if part not in properties:
+            return True
+        node = properties[part]
+    return False
 
 
 def _kind(schema: dict[str, Any]) -> str:
