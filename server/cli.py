@@ -75,6 +75,8 @@ def config_check() -> None:
         parts.append(f"{len(config.workflows)} 个流程")
     if config.documents:
         parts.append(f"{len(config.documents)} 种公文")
+    if config.dashboard is not None:
+        parts.append(f"{sum(len(s['figures']) for s in config.dashboard['sections'])} 个统计项")
     for warning in config.warnings:
         click.echo(f"警告：{warning}", err=True)
     click.echo(f"配置有效：{'，'.join(parts)}（{registry.config_dir}）")

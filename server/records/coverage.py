@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.auth.models import User
 from server.auth.permissions import allowed
@@ -28,6 +28,7 @@ from server.org.kinds import KINDS, SUBORDINATE_UNITS, TOWNSHIP_LEVEL
 from server.org.models import OrgUnit
 from server.records import confidential
 from server.records.models import Record
+from server.org.service import subtree_ids
 from server.records.scope import is_county_wide, record_scope
 from server.records.service import registry
 
@@ -121,13 +122,16 @@ def may_see_coverage(user: User) -> bool:
     return is_county_wide(user) or (user.org_unit is not None and user.org_unit.kind in AREA_KINDS)
 
 
-def areas_for(user: User) -> list[OrgUnit]:
-    """The townships, subdistricts and county departments the user answers for, in configuration order."""
+def areas_for(user: User, within: OrgUnit | None = None) -> list[OrgUnit]:
+    """The townships, subdistricts and county departments the user answers for, in configuration order
+    (``within``: only those in that unit's part of the tree)."""
     if not may_see_coverage(user):
         raise NotAllowed("coverage")
     if not is_county_wide(user):
         return [user.org_unit]
     stmt = select(OrgUnit).where(OrgUnit.is_active.is_(True), OrgUnit.kind.in_(AREA_KINDS)).order_by(OrgUnit.id)
+    if within is not None:
+        stmt = stmt.where(OrgUnit.path.startswith(within.path, autoescape=True))
     return list(db.session.scalars(stmt))
 
 
@@ -142,37 +146,46 @@ def quota_of(kind: str, params: Mapping[str, Any]) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def active_officers() -> dict[str, int]:
-    """Unit code → officers in post on the roster (every roster record counts: a figure, not a list)."""
-    counts: dict[str, int] = {}
-    for data in db.session.scalars(select(Record.data).where(Record.form_id == ROSTER)):
-        if get_path(data, "/status") != ACTIVE:
-            continue
-        code = _officer_unit(data)
-        if code:
-            counts[code] = counts.get(code, 0) + 1
-    return counts
+def active_officers(codes: Iterable[str] | None = None, within: OrgUnit | None = None) -> dict[str, int]:
+    """Unit code → officers in post on the roster (every roster record counts: a figure, not a list),
+    counted by the database; ``codes``: only those units; ``within``: only the roster kept in that
+    unit's part of the tree (where its villages' officers are registered)."""
+    unit = func.coalesce(*(func.nullif(Record.data[tuple(p.strip("/").split("/"))].as_string(), "") for p in UNIT_FIELDS))
+    stmt = (select(unit, func.count()).where(Record.form_id == ROSTER, Record.data["status"].as_string() == ACTIVE)
+            .group_by(unit))
+    if codes is not None:
+        stmt = stmt.where(unit.in_(list(codes)))
+    if within is not None:  # the ids as a list: the database then reads them from the (form_id, org_unit_id) index
+        stmt = stmt.where(Record.org_unit_id.in_(list(db.session.scalars(subtree_ids(within)))))
+    return {code: count for code, count in db.session.execute(stmt) if code}
 
 
 def _officer_unit(data: Any) -> str | None:
     return next((c for c in (get_path(data, p) for p in UNIT_FIELDS) if isinstance(c, str) and c), None)
 
 
-def _members(area: OrgUnit) -> list[OrgUnit]:
-    kinds = PLACE_KINDS if area.kind in TOWNSHIP_LEVEL else SUBORDINATE_UNITS
-    stmt = select(OrgUnit).where(OrgUnit.parent_id == area.id, OrgUnit.is_active.is_(True),
-                                 OrgUnit.kind.in_(kinds)).order_by(OrgUnit.id)
-    return list(db.session.scalars(stmt))
+def _members(areas: list[OrgUnit]) -> dict[int, list[OrgUnit]]:
+    """The villages and communities of each township, the subordinate units of each department (one query)."""
+    kinds = {a.id: PLACE_KINDS if a.kind in TOWNSHIP_LEVEL else SUBORDINATE_UNITS for a in areas}
+    found: dict[int, list[OrgUnit]] = {a.id: [] for a in areas}
+    stmt = select(OrgUnit).where(OrgUnit.parent_id.in_(list(kinds)), OrgUnit.is_active.is_(True)).order_by(OrgUnit.id)
+    for unit in db.session.scalars(stmt):
+        if unit.kind in kinds[unit.parent_id]:
+            found[unit.parent_id].append(unit)
+    return found
 
 
-def coverage_for(user: User) -> list[AreaCoverage]:
+def coverage_for(user: User, within: OrgUnit | None = None) -> list[AreaCoverage]:
     """The user's areas with their units, gaps first (largest first), then in configuration order;
-    departments without subordinate units are left out."""
-    params, counts = parameters(), active_officers()
+    departments without subordinate units are left out (``within``: see :func:`areas_for`)."""
+    params = parameters()
+    chosen = areas_for(user, within)
+    members = _members(chosen)
+    counts = active_officers((u.code for units in members.values() for u in units), within)
     areas = []
-    for area in areas_for(user):
+    for area in chosen:
         units = [UnitCoverage(u.code, u.name, KINDS[u.kind].title, quota_of(u.kind, params), counts.get(u.code, 0))
-                 for u in _members(area)]
+                 for u in members[area.id]]
         if units:  # (sorting is stable: equal gaps keep the configuration order)
             areas.append(AreaCoverage(area.code, area.name, KINDS[area.kind].title,
                                       sorted(units, key=lambda u: -u.gap)))

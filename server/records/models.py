@@ -16,10 +16,13 @@ class Record(db.Model):
     """One filled form. ``data`` is the JSON the form's schema validates; ``version`` guards edits."""
 
     __tablename__ = "records"
-    __table_args__ = (UniqueConstraint("form_id", "number", name="uq_records_form_number"),)
+    # (form_id, org_unit_id): one form's records in a part of the org tree, the shape of every list and
+    # dashboard query (migration 0012).
+    __table_args__ = (UniqueConstraint("form_id", "number", name="uq_records_form_number"),
+                      Index("ix_records_form_unit", "form_id", "org_unit_id"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    form_id: Mapped[str] = mapped_column(String(40), index=True)
+    form_id: Mapped[str] = mapped_column(String(40))
     form_version: Mapped[int] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(80))
     org_unit_id: Mapped[int] = mapped_column(BigId, ForeignKey("org_units.id"), index=True)

@@ -123,14 +123,21 @@ def parse_year(args: Mapping[str, str]) -> int:
     return year if year is not None else default_year()
 
 
-def summary(user: User, year: int) -> list[UnitYear]:
-    """Every assessed unit the user may see, in org-tree order, with its year joined from the registers."""
+def summary(user: User, year: int, within: OrgUnit | None = None) -> list[UnitYear]:
+    """Every assessed unit the user may see, in org-tree order, with its year joined from the registers;
+    ``within``: only that unit and those beneath it (the dashboard narrowed to a township, or one county
+    of a province-wide database: the tree read is then that part only)."""
     check_allowed(user)
-    tree = _Tree(db.session.scalars(select(OrgUnit)))
+    units = select(OrgUnit)
+    if within is not None:
+        units = units.where(OrgUnit.path.startswith(within.path, autoescape=True))
+    tree = _Tree(db.session.scalars(units))
     collected: dict[str, _Collected] = {}
     today = local_today()
 
     def slot(row: RegisterRow) -> _Collected:
+        if within is not None and row.unit.code not in tree.by_code:
+            return _Collected()  # outside the part asked for: collected nowhere
         return collected.setdefault(tree.assessed(row.unit.code), _Collected())
 
     for row in registers.rows_for(AWARD_INELIGIBILITY, user, Filters()):

@@ -83,38 +83,51 @@ def _condition(form: FormSpec, condition: dict[str, Any]) -> ColumnElement[bool]
 # -- breakdowns -------------------------------------------------------------------------------------------
 class Townships:
     """Which township each unit counts under: itself, the township above it, or the one a serving office
-    (派出所, 司法所) serves; units above township level count as 县级及其他单位."""
+    (派出所, 司法所) serves; units above township level count as 县级及其他单位.
 
-    def __init__(self) -> None:
-        units = {u.id: u for u in db.session.scalars(select(OrgUnit))}
-        self.units = units
-        self.of: dict[int, OrgUnit | None] = {uid: self._find(units, u) for uid, u in units.items()}
+    Read once per request (kept in the session) from the plain columns of the county's part of the tree:
+    a province-wide database has tens of thousands of units, a county a few hundred."""
+
+    def __new__(cls, within: OrgUnit | None = None) -> "Townships":
+        root = "/" + within.path.strip("/").split("/")[0] + "/" if within is not None else ""
+        cache = db.session.info.setdefault("stats_townships", {})
+        if root not in cache:
+            cache[root] = super().__new__(cls)
+            cache[root]._load(root)
+        return cache[root]
+
+    def _load(self, root: str) -> None:
+        stmt = select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.kind, OrgUnit.parent_id, OrgUnit.serves_id)
+        if root:
+            stmt = stmt.where(OrgUnit.path.startswith(root, autoescape=True))
+        rows = {r.id: r for r in db.session.execute(stmt)}
+        self.names = {r.code: r.name for r in rows.values()}
+        self.codes: dict[int, str] = {uid: self._find(rows, uid) for uid in rows}
+        self.positions = {r.code: r.id for r in rows.values() if r.kind in TOWNSHIP_LEVEL}
 
     @staticmethod
-    def _find(units: dict[int, OrgUnit], unit: OrgUnit) -> OrgUnit | None:
+    def _find(rows: dict[int, Any], unit_id: int) -> str:
         seen: set[int] = set()
-        current: OrgUnit | None = unit
+        current = rows.get(unit_id)
         while current is not None and current.id not in seen:
             seen.add(current.id)
             if current.kind in TOWNSHIP_LEVEL:
-                return current
+                return str(current.code)
             nxt = current.serves_id or current.parent_id
-            current = units.get(nxt) if nxt else None
-        return None
+            current = rows.get(nxt) if nxt else None
+        return "-"
 
     def key(self, unit_id: int) -> str:
-        township = self.of.get(unit_id)
-        return township.code if township is not None else "-"
+        return self.codes.get(unit_id, "-")
 
     def label(self, key: str) -> str:
-        return next((u.name for u in self.units.values() if u.code == key), OTHER_UNITS)
+        return self.names.get(key, OTHER_UNITS) if key != "-" else OTHER_UNITS
 
     def ids_for(self, key: str) -> list[int]:
-        return [uid for uid in self.of if self.key(uid) == key]
+        return [uid for uid, code in self.codes.items() if code == key]
 
     def order(self, key: str) -> tuple[int, int]:
-        unit = next((u for u in self.units.values() if u.code == key), None)
-        return (0, unit.id) if unit is not None else (1, 0)
+        return (0, self.positions[key]) if key in self.positions else (1, 0)
 
 
 def _group_column(form: FormSpec, by: str) -> Any:
@@ -133,12 +146,12 @@ def _key(value: Any) -> str:
     return str(value)
 
 
-def group_condition(form: FormSpec, by: str, key: str) -> ColumnElement[bool]:
+def group_condition(form: FormSpec, by: str, key: str, vp_unit: OrgUnit | None = None) -> ColumnElement[bool]:
     """The condition a breakdown line adds (what ``key`` means for ``by``)."""
     if by == "$state":
         return Record.state == key
     if by == "$township":
-        return Record.org_unit_id.in_(Townships().ids_for(key))
+        return Record.org_unit_id.in_(Townships(vp_unit).ids_for(key))
     column = _typed(form, by)
     if key == "":
         return column.is_(None)
@@ -194,7 +207,7 @@ def count_figure(figure: Figure, spec: dict[str, Any], vp: Viewpoint, period: Pe
     column = _group_column(form, by)
     rows = db.session.execute(select(column, func.count(Record.id)).where(*where).group_by(column)).all()
     counts: Counter[str] = Counter()
-    townships = Townships() if by == "$township" else None
+    townships = Townships(vp.unit) if by == "$township" else None
     for value, count in rows:
         counts[townships.key(value) if townships is not None else _key(value)] += count
     if townships is not None:
@@ -252,5 +265,5 @@ def drill_select(form: FormSpec, figure: dict[str, Any], vp: Viewpoint, period: 
         spec = figure["count"]
         where = conditions(form, spec, vp, period)
         if key is not None and spec.get("by"):
-            where.append(group_condition(form, spec["by"], key))
+            where.append(group_condition(form, spec["by"], key, vp.unit))
     return select(Record).where(*where).order_by(Record.created_at.desc(), Record.id.desc())

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select, true
 
 from server.documents.models import IssuedDocument
 from server.errors import NotAllowed
@@ -26,10 +26,7 @@ from server.timeutil import local_today
 def inbox_select(vp: Viewpoint) -> Select[tuple[InboxItem]]:
     """Open 待办 items of the units this dashboard covers."""
     stmt = select(InboxItem).where(InboxItem.status == "open")
-    units = vp.unit_ids()
-    if units is not None:
-        stmt = stmt.where(InboxItem.unit_id.in_(select(OrgUnit.id).where(units)))
-    return stmt
+    return stmt.where(vp.within(InboxItem.unit_id)) if vp.unit is not None else stmt
 
 
 def inbox_figure(figure: Figure, vp: Viewpoint) -> Figure:
@@ -60,10 +57,10 @@ def documents_select(doc_id: str, vp: Viewpoint, period: Period) -> Select[tuple
     """Documents of ``doc_id`` issued in the period and not revoked, about records the dashboard counts
     (or, for documents about no record, issued by its units)."""
     low, high = period.utc_bounds
-    about_record = IssuedDocument.record_id.in_(select(Record.id).where(vp.records()))
-    units = vp.unit_ids()
-    by_unit = IssuedDocument.issuer_unit_id.in_(select(OrgUnit.id).where(units)) if units is not None else None
-    own = or_(about_record, and_(IssuedDocument.record_id.is_(None), by_unit if by_unit is not None else True))
+    # per document, its record by primary key (documents of a kind in a period are few; records are many)
+    about_record = exists(select(Record.id).where(Record.id == IssuedDocument.record_id, vp.records()))
+    by_unit = vp.within(IssuedDocument.issuer_unit_id) if vp.unit is not None else true()
+    own = or_(about_record, and_(IssuedDocument.record_id.is_(None), by_unit))
     return (select(IssuedDocument).where(IssuedDocument.doc_id == doc_id, IssuedDocument.state == "issued",
                                          IssuedDocument.issued_at >= low, IssuedDocument.issued_at < high, own)
             .order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc()))
@@ -84,9 +81,8 @@ def coverage_figure(figure: Figure, vp: Viewpoint) -> Figure | None:
 
     if not coverage.may_see_coverage(vp.user):
         return None
-    areas = coverage.coverage_for(vp.user)
-    if vp.unit is not None and vp.may_choose:
-        areas = [a for a in areas if a.code == vp.unit.code]
+    within = vp.unit if vp.may_choose else None
+    areas = coverage.coverage_for(vp.user, within)
     areas.sort(key=lambda a: a.officers / a.quota if a.quota else 1)
     figure.groups = [Group(a.code, a.name, a.officers, target=a.quota) for a in areas]
     figure.total = sum(a.officers for a in areas)
@@ -104,11 +100,9 @@ def year_end_figure(figure: Figure, vp: Viewpoint, period: Period) -> Figure | N
 
     year = period.end.year
     try:
-        rows = year_end.summary(vp.user, year)
+        rows = year_end.summary(vp.user, year, vp.unit if vp.may_choose else None)
     except NotAllowed:
         return None
-    if vp.unit is not None and vp.may_choose:
-        rows = [r for r in rows if r.code == vp.unit.code]
     counts = Counter({"ineligible": sum(1 for r in rows if not r.eligible),
                       "veto": sum(1 for r in rows if r.vetoes),
                       "accountability": sum(len(r.accountability) for r in rows)})
