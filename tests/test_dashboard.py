@@ -204,10 +204,15 @@ def test_case_statistics_year_on_year(county) -> None:  # type: ignore[no-untype
     assert (groups["public_order_cases"]["value"], groups["public_order_cases"]["previous"], groups["public_order_cases"]["change"]) == (77, 100, -23.0)
     assert groups["police_incidents"]["value"] == 0 and groups["police_incidents"]["change"] is None
     whole = stats(county["county"])["case_statistics"]
-    assert whole["total"] == 79 + 77 + 5 + 5 and whole["previous"] == 100 + 100 + 50 + 30
-    assert whole["groups"][0]["previous"] == 150  # the same period a year earlier: 2025-03 and 2025-11
+    # 2026 is filed up to March: January–March is compared with January–March 2025 (not 2025-11)
+    assert whole["total"] == 79 + 77 + 5 + 5 and whole["previous"] == 100 + 100
+    assert "2026-01 至 2026-03" in whole["note"]
     spring = stats(county["county"], **{"from": "2026-03-01", "to": "2026-03-31"})["case_statistics"]
-    assert (spring["total"], spring["previous"]) == (166, 200)  # 2025-11 is not in March
+    assert (spring["total"], spring["previous"]) == (166, 200)
+    with at("2026-12-31"):  # November filed: the comparison reaches 2025-11
+        register(county["county"], "case_statistics", cases("2026-11", HEKOU, 1, 1))
+    whole = stats(county["county"])["case_statistics"]
+    assert whole["total"] == 168 and whole["previous"] == 100 + 100 + 50 + 30 and whole["groups"][0]["previous"] == 150
 
 
 def test_a_township_never_counts_another(county) -> None:  # type: ignore[no-untyped-def]
@@ -296,3 +301,57 @@ def test_views_by_role(county) -> None:  # type: ignore[no-untyped-def]
     pcs01 = stats(county["pcs01"])
     assert "officer_reports" not in pcs01 and "problems_by_township" not in pcs01  # not its ledgers / not its view
     assert set(stats(county["county"])) >= {"problems_by_township", "officer_coverage", "case_statistics"}
+
+
+def test_the_police_spreadsheet_feeds_the_year_on_year_figure(county) -> None:  # type: ignore[no-untyped-def]
+    """The 派出所 imports its monthly counts from the spreadsheet the ledger exports (same columns); the
+    dashboard's 同比 figure then counts them, and only for the township they are routed to."""
+    from openpyxl import Workbook
+
+    police = browser(county, "pcs01")
+    exported = load_workbook(io.BytesIO(police.get("/forms/case_statistics/export.xlsx").data)).active
+    header = [c.value for c in next(exported.iter_rows(min_row=1, max_row=1))]
+    columns = {"统计月份": None, "乡镇（街道）": None, "刑事案件（起）": None, "治安案件（起）": None,
+               "110警情（起）": None, "数据来源": None}
+    assert set(columns) <= set(header)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(columns))
+    for month, criminal, public_order in [("2026-04", 7, 9), ("2026-05", 3, 1), ("2025-04", 10, 10)]:
+        sheet.append([month, CHENGGUAN, criminal, public_order, 40, "派出所报表"])
+    payload = io.BytesIO()
+    book.save(payload)
+    response = county["pcs01"].post("/api/v1/forms/case_statistics/import",
+                                     data={"file": (io.BytesIO(payload.getvalue()), "2026年4-5月治安案件.xlsx")},
+                                     content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["count"] == 3
+    spring = {"from": "2026-04-01", "to": "2026-05-31"}
+    figure = stats(county["chengguan"], **spring)["case_statistics"]
+    groups = {g["key"]: g for g in figure["groups"]}
+    assert (groups["criminal_cases"]["value"], groups["criminal_cases"]["previous"]) == (10, 10)
+    assert (groups["public_order_cases"]["value"], groups["public_order_cases"]["previous"]) == (10, 10)
+    assert groups["criminal_cases"]["change"] == 0.0
+    assert stats(county["hekou"], **spring)["case_statistics"]["total"] == 0  # routed to 城关 only
+
+
+def test_odd_arguments_of_the_list_behind_a_number(county) -> None:  # type: ignore[no-untyped-def]
+    """Review findings: an odd page number, stray arguments copied into page links, a figure another view has."""
+    client = browser(county, "county")
+    for args in ({"page": "²"}, {"page": "9" * 5000}, {"figure_id": "x", "_scheme": "javascript", "_external": "1"}):
+        response = client.get("/dashboard/figures/problems_by_source", query_string={**YEAR, **args})
+        assert response.status_code == 200, args
+        assert "javascript:" not in response.get_data(as_text=True)
+    township = browser(county, "hekou")
+    assert township.get("/dashboard/figures/problems_by_township?from=x").status_code == 404
+
+
+def test_the_county_s_own_registrations_drill_down_too(county) -> None:  # type: ignore[no-untyped-def]
+    """A matter registered by the county office counts under 县级及其他单位, and its line lists it."""
+    with at("2026-12-31"):
+        register(county["county"], "security_problem", problem("media", "2026-07-01T09:00", "139901001002"))
+    figure = stats(county["county"])["problems_by_township"]
+    other = next(g for g in figure["groups"] if g["key"] == "-")
+    assert other["value"] == 1 and other["label"] == "县级及其他单位"
+    page = browser(county, "county").get(other["href"]).get_data(as_text=True)
+    assert 'class="x-drill-total">1<' in page and "县级及其他单位" in page

@@ -148,15 +148,17 @@ def quota_of(kind: str, params: Mapping[str, Any]) -> int:
 
 def active_officers(codes: Iterable[str] | None = None, within: OrgUnit | None = None) -> dict[str, int]:
     """Unit code → officers in post on the roster (every roster record counts: a figure, not a list),
-    counted by the database; ``codes``: only those units; ``within``: only the roster kept in that
-    unit's part of the tree (where its villages' officers are registered)."""
+    counted by the database; ``codes``: only those units; ``within``: only the roster kept in the county
+    of that unit (a province-wide database holds many)."""
     unit = func.coalesce(*(func.nullif(Record.data[tuple(p.strip("/").split("/"))].as_string(), "") for p in UNIT_FIELDS))
     stmt = (select(unit, func.count()).where(Record.form_id == ROSTER, Record.data["status"].as_string() == ACTIVE)
             .group_by(unit))
     if codes is not None:
         stmt = stmt.where(unit.in_(list(codes)))
-    if within is not None:  # the ids as a list: the database then reads them from the (form_id, org_unit_id) index
-        stmt = stmt.where(Record.org_unit_id.in_(list(db.session.scalars(subtree_ids(within)))))
+    if within is not None:  # registered anywhere in the county (the county office registers its departments'
+        # officers); the ids as a list, which the database reads from the (form_id, org_unit_id) index
+        county = db.session.scalar(select(OrgUnit).where(OrgUnit.id == int(within.path.strip("/").split("/")[0])))
+        stmt = stmt.where(Record.org_unit_id.in_(list(db.session.scalars(subtree_ids(county or within)))))
     return {code: count for code, count in db.session.execute(stmt) if code}
 
 

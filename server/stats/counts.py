@@ -138,24 +138,28 @@ def _group_column(form: FormSpec, by: str) -> Any:
     return _typed(form, by)
 
 
-def _key(value: Any) -> str:
-    if value is None:
+def _key(value: Any, boolean: bool = False) -> str:
+    """A breakdown value as a key: "" for none (or empty text), "true"/"false" for a yes/no field
+    (SQLite answers 1/0), else the value as text."""
+    if value is None or value == "":
         return ""
-    if isinstance(value, bool) or value in (0, 1) and not isinstance(value, str):
+    if boolean or isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
 def group_condition(form: FormSpec, by: str, key: str, vp_unit: OrgUnit | None = None) -> ColumnElement[bool]:
-    """The condition a breakdown line adds (what ``key`` means for ``by``)."""
-    if by == "$state":
-        return Record.state == key
+    """The condition a breakdown line adds (what ``key`` means for ``by``; "-" is 未填写, or for ``$township``
+    the units under no township)."""
     if by == "$township":
         return Record.org_unit_id.in_(Townships(vp_unit).ids_for(key))
+    missing = key in ("", "-")
+    if by == "$state":
+        return Record.state.is_(None) if missing else Record.state == key
     column = _typed(form, by)
-    if key == "":
-        return column.is_(None)
     field = _field(form, by)
+    if missing:
+        return column.is_(None) if field is not None and field.kind == "boolean" else or_(column.is_(None), column == "")
     if field is not None and field.kind == "boolean":
         return column.is_(true()) if key == "true" else column.is_(false())
     return column == key
@@ -208,8 +212,9 @@ def count_figure(figure: Figure, spec: dict[str, Any], vp: Viewpoint, period: Pe
     rows = db.session.execute(select(column, func.count(Record.id)).where(*where).group_by(column)).all()
     counts: Counter[str] = Counter()
     townships = Townships(vp.unit) if by == "$township" else None
+    boolean = by.startswith("/") and getattr(_field(form, by), "kind", "") == "boolean"
     for value, count in rows:
-        counts[townships.key(value) if townships is not None else _key(value)] += count
+        counts[townships.key(value) if townships is not None else _key(value, boolean)] += count
     if townships is not None:
         keys = sorted(counts, key=townships.order)
         labels = {k: townships.label(k) for k in keys}
@@ -228,11 +233,21 @@ def count_figure(figure: Figure, spec: dict[str, Any], vp: Viewpoint, period: Pe
 
 
 def sum_figure(figure: Figure, spec: dict[str, Any], vp: Viewpoint, period: Period, registry: Any) -> Figure | None:
+    """Each field summed over the months the period touches; with ``compare``, the same months a year
+    earlier, but only up to the last month filed in the period (the police report a month after it ends:
+    本年 in May compares January–April with January–April, not with all of last year)."""
     form = registry.live.forms.get(spec["form"])
     if form is None or not allowed(vp.user, "read", form):
         return None
-    now = _sums(form, spec, vp, period)
-    before = _sums(form, spec, vp, period.previous_year()) if spec.get("compare") == "previous_year" else None
+    first, last = period.months
+    now = _sums(form, spec, vp, first, last)
+    before = None
+    if spec.get("compare") == "previous_year":
+        filed = db.session.scalar(select(func.max(_json(spec["month"]).as_string()))
+                                  .where(*sum_conditions(form, spec, vp, first, last)))
+        last = min(last, filed) if filed else last
+        before = _sums(form, spec, vp, _year_before(first), _year_before(last))
+        figure.detail["compared"] = f"{first} 至 {last}"
     for i, pointer in enumerate(spec["fields"]):
         field = _field(form, pointer)
         title = field.title if field is not None else pointer
@@ -241,18 +256,24 @@ def sum_figure(figure: Figure, spec: dict[str, Any], vp: Viewpoint, period: Peri
     figure.unit = "起"
     figure.total = number(sum(now))
     figure.previous = number(sum(before)) if before is not None else None
+    if before is not None:
+        figure.note = "；".join(n for n in (figure.note, f"同比按已填报的 {first} 至 {last} 与上年同期比较") if n)
     return figure
 
 
-def sum_conditions(form: FormSpec, spec: dict[str, Any], vp: Viewpoint, period: Period) -> list[ColumnElement[bool]]:
+def _year_before(month: str) -> str:
+    return f"{int(month[:4]) - 1:04d}{month[4:]}"
+
+
+def sum_conditions(form: FormSpec, spec: dict[str, Any], vp: Viewpoint, first: str, last: str) -> list[ColumnElement[bool]]:
     column = _json(spec["month"]).as_string()
-    return [Record.form_id == form.id, vp.records(), column >= period.months[0], column <= period.months[1],
+    return [Record.form_id == form.id, vp.records(), column >= first, column <= last,
             *[_condition(form, c) for c in spec.get("where", [])]]
 
 
-def _sums(form: FormSpec, spec: dict[str, Any], vp: Viewpoint, period: Period) -> list[float]:
+def _sums(form: FormSpec, spec: dict[str, Any], vp: Viewpoint, first: str, last: str) -> list[float]:
     columns = [func.coalesce(func.sum(_json(p).as_float()), 0) for p in spec["fields"]]
-    row = db.session.execute(select(*columns).where(*sum_conditions(form, spec, vp, period))).one()
+    row = db.session.execute(select(*columns).where(*sum_conditions(form, spec, vp, first, last))).one()
     return [float(v or 0) for v in row]
 
 
@@ -260,7 +281,7 @@ def drill_select(form: FormSpec, figure: dict[str, Any], vp: Viewpoint, period: 
     """The records behind a count or sum figure (and one breakdown line of it when ``key`` is given)."""
     if "sum" in figure:
         spec = figure["sum"]
-        where = sum_conditions(form, spec, vp, period)
+        where = sum_conditions(form, spec, vp, *period.months)
     else:
         spec = figure["count"]
         where = conditions(form, spec, vp, period)

@@ -46,7 +46,8 @@ def _rows(section: str, figure: Figure, host: str) -> list[list[object]]:
              safe_cell(figure.note), host + figure.href if figure.href else ""]
     rows = [first]
     for group in figure.groups:
-        rows.append([section, safe_cell(figure.title), safe_cell(group.label), number(group.value), figure.unit, "",
+        unit = "" if figure.kind == "year_end" else figure.unit  # its lines count units and people (人次)
+        rows.append([section, safe_cell(figure.title), safe_cell(group.label), number(group.value), unit, "",
                      opt(group.overdue), opt(group.target), opt(group.previous), opt(group.change), "",
                      host + group.href if group.href else ""])
     return rows

@@ -23,7 +23,7 @@ def query_args(vp: Viewpoint, period: Period, **more: Any) -> dict[str, Any]:
 def link(figure: Figure, vp: Viewpoint, period: Period) -> Figure:
     """Put on the figure and each line the address of the records (or page) behind the number."""
     if figure.kind == "coverage":
-        figure.href = url_for("coverage.page")
+        figure.href = url_for("coverage.page", **({"area": vp.unit.code} if vp.unit_code else {}))
         for group in figure.groups:
             group.href = url_for("coverage.page", area=group.key)
         return figure

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select, true
 
+from server.auth.permissions import allowed
 from server.documents.models import IssuedDocument
 from server.errors import NotAllowed
 from server.extensions import db
@@ -20,6 +21,12 @@ from server.stats.figures import Figure, Group
 from server.stats.period import Period
 from server.stats.viewpoint import Viewpoint
 from server.timeutil import local_today
+
+
+def registry_forms() -> list[Any]:
+    from flask import current_app
+
+    return current_app.extensions["registry"].forms()
 
 
 # -- 待办 ----------------------------------------------------------------------------------------------------
@@ -61,7 +68,9 @@ def documents_select(doc_id: str, vp: Viewpoint, period: Period) -> Select[tuple
     (or, for documents about no record, issued by its units)."""
     low, high = period.utc_bounds
     # per document, its record by primary key (documents of a kind in a period are few; records are many)
-    about_record = exists(select(Record.id).where(Record.id == IssuedDocument.record_id, vp.records()))
+    readable = [f.id for f in registry_forms() if allowed(vp.user, "read", f)]
+    about_record = exists(select(Record.id).where(Record.id == IssuedDocument.record_id, Record.form_id.in_(readable),
+                                                  vp.records()))
     by_unit = vp.within(IssuedDocument.issuer_unit_id) if vp.unit is not None else true()
     own = or_(about_record, and_(IssuedDocument.record_id.is_(None), by_unit))
     return (select(IssuedDocument).where(IssuedDocument.doc_id == doc_id, IssuedDocument.state == "issued",
@@ -103,7 +112,7 @@ def year_end_figure(figure: Figure, vp: Viewpoint, period: Period) -> Figure | N
 
     year = period.end.year
     try:
-        rows = year_end.summary(vp.user, year, vp.unit if vp.may_choose else None)
+        rows = year_end.summary(vp.user, year, vp.unit)
     except NotAllowed:
         return None
     counts = Counter({"ineligible": sum(1 for r in rows if not r.eligible),

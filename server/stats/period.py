@@ -89,7 +89,7 @@ def parse_period(args: Mapping[str, str], today: date) -> Period:
         return preset(name, today)
     errors: list[FieldError] = []
     start = _date(low, "/from", errors) if low else date(today.year, 1, 1)
-    end = _date(high, "/to", errors) if high else today
+    end = _date(high, "/to", errors) if high else max(today, start)
     if not errors and start > end:
         errors.append(FieldError("/to", "截止日期不能早于起始日期"))
     if not errors and (end - start).days > MAX_DAYS:

@@ -34,8 +34,9 @@ STAFF_ROLES = ("county_admin", "county_staff", "leader", "township_staff", "depa
 class Viewpoint:
     user: User
     view: str                 # county | township | department | leader
-    unit: OrgUnit | None      # the unit counted (with its subtree); None = the whole county
+    unit: OrgUnit | None      # the unit counted (with its subtree); None = everything the reader may see
     may_choose: bool          # county readers pick a unit; the others see their own
+    home: OrgUnit | None = None  # a county reader's county: the default, and what they may narrow within
 
     @property
     def read_only(self) -> bool:
@@ -43,11 +44,14 @@ class Viewpoint:
 
     @property
     def unit_code(self) -> str:
-        return self.unit.code if self.unit is not None and self.may_choose else ""
+        """The ``unit`` argument that asks for this viewpoint ("" for the reader's default)."""
+        if self.unit is None or not self.may_choose or self.unit is self.home:
+            return ""
+        return self.unit.code
 
     @property
     def unit_name(self) -> str:
-        return self.unit.name if self.unit is not None else "全县"
+        return self.unit.name if self.unit is not None and self.unit is not self.home else "全县"
 
     def records(self) -> ColumnElement[bool]:
         """Records this dashboard counts: in the reader's scope and registered by, or routed to, the unit.
@@ -85,8 +89,10 @@ class Viewpoint:
         """The units a county reader may narrow to, townships first, in configuration order."""
         if not self.may_choose:
             return []
-        units = db.session.scalars(select(OrgUnit).where(OrgUnit.is_active.is_(True), OrgUnit.kind.in_(UNIT_KINDS))
-                                   .order_by(OrgUnit.id))
+        stmt = select(OrgUnit).where(OrgUnit.is_active.is_(True), OrgUnit.kind.in_(UNIT_KINDS)).order_by(OrgUnit.id)
+        if self.home is not None:
+            stmt = stmt.where(OrgUnit.path.startswith(self.home.path, autoescape=True))
+        units = db.session.scalars(stmt)
         return sorted(units, key=lambda u: (u.kind not in TOWNSHIP_LEVEL, u.id))
 
 
@@ -111,12 +117,15 @@ def viewpoint(user: User, unit_code: str = "") -> Viewpoint:
         raise NotAllowed("dashboard")
     view = view_of(user)
     if is_county_wide(user):
-        unit = None
-        if unit_code:
+        # the reader's own county (a database may hold several): the default, and the limit of the choice
+        home = user.org_unit if user.org_unit is not None and user.org_unit.kind == "county" else None
+        unit = home
+        if unit_code and (home is None or unit_code != home.code):
             unit = unit_by_code(unit_code)
-            if unit is None or not unit.is_active or unit.kind not in UNIT_KINDS:
+            if (unit is None or not unit.is_active or unit.kind not in UNIT_KINDS
+                    or (home is not None and not unit.path.startswith(home.path))):
                 raise NotFound(unit_code)
-        return Viewpoint(user, view, unit, True)
+        return Viewpoint(user, view, unit, True, home)
     if unit_code and unit_code != user.org_unit.code:
         raise NotFound(unit_code)
     return Viewpoint(user, view, user.org_unit, False)

@@ -76,18 +76,26 @@ def figure(figure_id: str) -> Any:
     """The records (or 待办 items, or documents) behind a figure or one line of it."""
     vp, period, errors = _inputs()
     spec = dashboard.figure_spec(figure_id)
-    computed = dashboard.compute(spec, vp, period) if period is not None else None
-    if period is not None and (computed is None or not computed.drill):
-        raise NotFound(figure_id)  # not for this reader: as if it did not exist
-    raw_key = request.args.get("key")
-    key = None if raw_key is None else ("" if raw_key == "-" else raw_key)
-    page_no = max(1, min(10**6, int(request.args.get("page", "1")) if request.args.get("page", "1").isdigit() else 1))
+    # not for this reader (its view, a ledger they may not read, no list behind it): as if it did not exist,
+    # whatever the dates say
+    probe = dashboard.compute(spec, vp, period or parse_period({}, local_today()))
+    if probe is None or not probe.drill:
+        raise NotFound(figure_id)
+    computed = probe if period is not None else None
+    key = request.args.get("key")
+    page_text = request.args.get("page", "1")
+    page_no = min(int(page_text), 10**6) if page_text.isascii() and page_text.isdecimal() and len(page_text) < 8 else 1
+    page_no = max(page_no, 1)
     context: dict[str, Any] = {"vp": vp, "period": period, "spec": spec, "figure": computed, "errors": errors,
                                "key": key, "page": page_no, "per_page": PER_PAGE, "today": local_today()}
     if period is not None:
         link(computed, vp, period)
         context.update(_rows(spec, computed, vp, period, key, page_no))
         context["back"] = url_for("dashboard.page", **query_args(vp, period))
+        overdue = "1" if request.args.get("overdue") == "1" and computed.kind == "inbox" else None
+        context["page_url"] = lambda p: url_for("dashboard.figure", figure_id=spec["id"],
+                                                **query_args(vp, period, key=key, overdue=overdue, page=p))
+        context["overdue_only"] = bool(overdue)
     return render_template("dashboard/figure.html", **context), (422 if errors else 200)
 
 
@@ -115,8 +123,8 @@ def _rows(spec: dict[str, Any], figure: Figure, vp: Viewpoint, period: Period, k
         out["states"] = {s: st.title for s, st in workflow.states.items()} if workflow is not None else {}
         if figure.kind == "sum":  # the summed fields as columns, so the total can be checked row by row
             out["sums"] = [(g.key, g.label) for g in figure.groups]
-            out["values"] = {r.id: [_at(r.data, key) for key, _ in out["sums"]] for r in items}
-    label = next((g.label for g in figure.groups if g.key == key), None) if key is not None else None
+            out["values"] = {r.id: [_at(confidential.visible_data(r, seer), key) for key, _ in out["sums"]] for r in items}
+    label = next((g.label for g in figure.groups if g.key == key or (key == "-" and g.key == "")), None)
     out["group_label"] = label if label is not None else ("" if key is None else key)
     return out
 

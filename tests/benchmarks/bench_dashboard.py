@@ -8,8 +8,8 @@ Build the data first (``tests/benchmarks/province.py``: 170 counties × 60,000 r
         .venv/bin/python tests/benchmarks/bench_dashboard.py [--counties 5] [--rounds 5] [--year 2025]
 
 For each sampled county, each figure of ``config/dashboard.json`` is computed by the server's own code
-(``server.stats.dashboard.compute``, as the page and the API call it, for a county-level reader with
-the dashboard narrowed to that county) and by a hand-written SQL aggregate of the same numbers on the
+(``server.stats.dashboard.compute``, as the page and the API call it, for that county office's staff:
+``viewpoint(user)`` counts their own county, one of the 170 in the database) and by a hand-written SQL aggregate of the same numbers on the
 same data (plain psycopg, no ORM). The two must give the same numbers (the run fails otherwise);
 each is timed, alternating A/B, ``--rounds`` times, and the medians are printed per figure with their
 ratio, then the whole dashboard (``build``) against the sum of the SQL. The same county is then asked
@@ -188,7 +188,8 @@ def main() -> int:
         from server.records.models import Record
         from server.stats import dashboard
         from server.stats.period import Period
-        from server.stats.viewpoint import Viewpoint
+        from server.auth.service import create_user
+        from server.stats.viewpoint import viewpoint as reader_viewpoint
 
         registry = app.extensions["registry"]
         registry.adopt_published()
@@ -204,10 +205,19 @@ def main() -> int:
         print(f"database: {total:,} records, {len(roots)} counties; sampled {', '.join(c.code for c in sample)}; "
               f"period {args.year}-01-01..{args.year}-12-31; {args.rounds} rounds, A/B alternated\n")
 
+        for county in sample:  # a county office user of each sampled county (made once)
+            name = f"county_{county.code[:4].lower()}"
+            if db.session.scalar(select(User).where(User.username == name)) is None:
+                create_user(name, "Jiangbei-qiao-2026", role="county_staff", org_code=county.code, display_name=name)
+        db.session.commit()
+        users = {c.id: f"county_{c.code[:4].lower()}" for c in sample}
+
         def viewpoint(county_id: int) -> Any:
+            """What the page computes for that county's office: ``viewpoint(user)`` with no unit asked for."""
             db.session.remove()  # every round starts like a request: nothing cached in the session
-            user = db.session.scalar(select(User).where(User.username == "province"))
-            return Viewpoint(user, "county", db.session.get(OrgUnit, county_id), True)
+            vp = reader_viewpoint(db.session.scalar(select(User).where(User.username == users[county_id])))
+            assert vp.unit is not None and vp.unit.id == county_id
+            return vp
 
         per_figure: dict[str, tuple[list[float], list[float]]] = {s["id"]: ([], []) for s in specs}
         per_figure["(unit ids)"] = ([], [])
