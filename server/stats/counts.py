@@ -22,6 +22,7 @@ from server.org.models import OrgUnit
 from server.records.models import Record, RecordTransition
 from server.specs.model import FormSpec
 from server.stats.figures import Figure, Group, number
+from server.stats.indexes import period_column
 from server.stats.period import Period
 from server.stats.viewpoint import Viewpoint
 
@@ -57,10 +58,10 @@ def conditions(form: FormSpec, spec: dict[str, Any], vp: Viewpoint, period: Peri
         low, high = period.utc_bounds
         found += [Record.created_at >= low, Record.created_at < high]
     elif "date" in spec:
-        column = _json(spec["date"]).as_string()
+        found[0], column = period_column(form.id, spec["date"], db.engine.dialect.name)
         found += [column >= period.start.isoformat(), column < (period.end + timedelta(days=1)).isoformat()]
     elif "month" in spec:
-        column = _json(spec["month"]).as_string()
+        found[0], column = period_column(form.id, spec["month"], db.engine.dialect.name)
         found += [column >= period.months[0], column <= period.months[1]]
     elif "entered" in spec:
         low, high = period.utc_bounds
@@ -243,7 +244,7 @@ def sum_figure(figure: Figure, spec: dict[str, Any], vp: Viewpoint, period: Peri
     now = _sums(form, spec, vp, first, last)
     before = None
     if spec.get("compare") == "previous_year":
-        filed = db.session.scalar(select(func.max(_json(spec["month"]).as_string()))
+        filed = db.session.scalar(select(func.max(period_column(form.id, spec["month"], db.engine.dialect.name)[1]))
                                   .where(*sum_conditions(form, spec, vp, first, last)))
         last = min(last, filed) if filed else last
         before = _sums(form, spec, vp, _year_before(first), _year_before(last))
@@ -266,8 +267,8 @@ def _year_before(month: str) -> str:
 
 
 def sum_conditions(form: FormSpec, spec: dict[str, Any], vp: Viewpoint, first: str, last: str) -> list[ColumnElement[bool]]:
-    column = _json(spec["month"]).as_string()
-    return [Record.form_id == form.id, vp.records(), column >= first, column <= last,
+    is_form, column = period_column(form.id, spec["month"], db.engine.dialect.name)
+    return [is_form, vp.records(), column >= first, column <= last,
             *[_condition(form, c) for c in spec.get("where", [])]]
 
 
