@@ -112,8 +112,8 @@ CASES: list[tuple[str, dict[str, Any], str, Any, list[str]]] = [
      "/count/by", '"state"', ["应为以 / 开头的选项字段指针", '"$state"、"$township"', '实际为 "state"']),
     ("date_on_choice_field", _count("security_problem", date="/info_source"),
      "/count/date", '"/info_source"', ['字段 "/info_source" 应为日期字段', "实际为选项字段"]),
-    ("date_on_text_field", _count("follow_up", date="/visitee"),
-     "/count/date", '"/visitee"', ['字段 "/visitee" 应为日期字段', "实际为字符串字段"]),
+    ("date_on_text_field", _count("follow_up", date="/staff"),
+     "/count/date", '"/staff"', ['字段 "/staff" 应为日期字段', "实际为字符串字段"]),
     ("date_without_slash", _count("security_problem", date="received_at"),
      "/count/date", '"received_at"', ["应为以 / 开头的日期字段指针", '"$created"', '实际为 "received_at"']),
     ("month_on_date_field", _count("security_problem", month="/received_at"),
@@ -396,3 +396,29 @@ def test_with_dashboard_the_menu_links_it(make_app, tmp_path: Path) -> None:  # 
         assert county.get("/dashboard/").status_code == 200
         start = leader.get("/")
         assert start.status_code == 302 and start.headers["Location"].endswith("/dashboard/")
+
+
+@pytest.mark.parametrize(("form", "pointer", "words"), [
+    ("officer_report", "/officer", "要求保密"),
+    ("security_problem", "/reporter/name", "要求保密"),
+    ("visit_register", "/visitor/id_number", "敏感信息"),
+])
+def test_protected_fields_are_refused(tmp_path, form, pointer, words) -> None:  # type: ignore[no-untyped-def]
+    """A breakdown by a 要求保密 or sensitive field would tell its values to every reader of the dashboard."""
+    import json as _json
+    import shutil as _shutil
+
+    from server.errors import ConfigInvalid
+    from server.settings import PROJECT_ROOT
+    from server.specs.loader import load_config
+
+    config = tmp_path / "config"
+    _shutil.copytree(PROJECT_ROOT / "config", config)
+    figure = {"id": "leak", "title": "泄露", "count": {"form": form, "by": pointer}}
+    (config / "dashboard.json").write_text(_json.dumps({"title": "统计分析", "sections": [
+        {"title": "一", "figures": [figure]}]}, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ConfigInvalid) as caught:
+        load_config(config)
+    errors = [e for e in caught.value.errors if e.file == "dashboard.json"]
+    assert len(errors) == 1 and errors[0].pointer == "/sections/0/figures/0/count/by"
+    assert words in errors[0].message and pointer in errors[0].message

@@ -173,6 +173,10 @@ class _Check:
     def _field(self, at: str, pointer: Any, form: str, schema: Any, kinds: set[str], expected: str) -> dict[str, Any] | None:
         problems, found = find_field(at, pointer, schema, form)
         self.problems.extend(problems)
+        if found is not None and _protected(schema, pointer, found):
+            # a breakdown or condition on it would tell its values (or who has them) to every reader
+            self.problems.append((at, f"字段 {show(pointer)} 是{_protected(schema, pointer, found)}，不能用于统计"))
+            return None
         if found is not None and _in_array(schema, pointer):
             self.problems.append((at, f"字段 {show(pointer)} 是数组（列表）中某一项的字段，统计只能用表单的普通字段"))
             return None
@@ -267,6 +271,17 @@ _KIND_NAMES = {
     "choice": "选项字段", "date": "日期字段", "date-time": "日期时间字段", "string": "字符串字段",
     "integer": "整数字段", "number": "数字字段", "boolean": "布尔字段", "object": "对象字段", "array": "数组字段",
 }
+
+
+def _protected(schema: Any, pointer: str, field: dict[str, Any]) -> str:
+    """How a field is protected ("" when it is not): a sensitive value (身份证号 …) or a field under 要求保密."""
+    if _dict(field.get("x-ui")).get("sensitive"):
+        return "敏感信息字段（x-ui.sensitive）"
+    for entry in _list(_dict(schema).get("x-confidential")):
+        for protected in _list(_dict(entry).get("fields")):
+            if isinstance(protected, str) and (pointer == protected or pointer.startswith(protected.rstrip("/") + "/")):
+                return "要求保密保护的字段（x-confidential）"
+    return ""
 
 
 def _in_array(schema: Any, pointer: str) -> bool:
