@@ -89,15 +89,7 @@ class Townships:
     Read once per request (kept in the session) from the plain columns of the county's part of the tree:
     a province-wide database has tens of thousands of units, a county a few hundred."""
 
-    def __new__(cls, within: OrgUnit | None = None) -> "Townships":
-        root = "/" + within.path.strip("/").split("/")[0] + "/" if within is not None else ""
-        cache = db.session.info.setdefault("stats_townships", {})
-        if root not in cache:
-            cache[root] = super().__new__(cls)
-            cache[root]._load(root)
-        return cache[root]
-
-    def _load(self, root: str) -> None:
+    def __init__(self, root: str) -> None:
         stmt = select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.kind, OrgUnit.parent_id, OrgUnit.serves_id)
         if root:
             stmt = stmt.where(OrgUnit.path.startswith(root, autoescape=True))
@@ -105,6 +97,15 @@ class Townships:
         self.names = {r.code: r.name for r in rows.values()}
         self.codes: dict[int, str] = {uid: self._find(rows, uid) for uid in rows}
         self.positions = {r.code: r.id for r in rows.values() if r.kind in TOWNSHIP_LEVEL}
+
+    @classmethod
+    def of(cls, within: OrgUnit | None = None) -> "Townships":
+        """The mapping of ``within``'s county (every unit when None), read once per request."""
+        root = "/" + within.path.strip("/").split("/")[0] + "/" if within is not None else ""
+        cache = db.session.info.setdefault("stats_townships", {})
+        if root not in cache:
+            cache[root] = cls(root)
+        return cache[root]
 
     @staticmethod
     def _find(rows: dict[int, Any], unit_id: int) -> str:
@@ -153,7 +154,7 @@ def group_condition(form: FormSpec, by: str, key: str, vp_unit: OrgUnit | None =
     """The condition a breakdown line adds (what ``key`` means for ``by``; "-" is 未填写, or for ``$township``
     the units under no township)."""
     if by == "$township":
-        return Record.org_unit_id.in_(Townships(vp_unit).ids_for(key))
+        return Record.org_unit_id.in_(Townships.of(vp_unit).ids_for(key))
     missing = key in ("", "-")
     if by == "$state":
         return Record.state.is_(None) if missing else Record.state == key
@@ -212,7 +213,7 @@ def count_figure(figure: Figure, spec: dict[str, Any], vp: Viewpoint, period: Pe
     column = _group_column(form, by)
     rows = db.session.execute(select(column, func.count(Record.id)).where(*where).group_by(column)).all()
     counts: Counter[str] = Counter()
-    townships = Townships(vp.unit) if by == "$township" else None
+    townships = Townships.of(vp.unit) if by == "$township" else None
     boolean = by.startswith("/") and getattr(_field(form, by), "kind", "") == "boolean"
     for value, count in rows:
         counts[townships.key(value) if townships is not None else _key(value, boolean)] += count

@@ -8,17 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-
 from server.errors import NotFound
+from server.records.service import registry
 from server.stats import counts, panels
 from server.stats.figures import Figure, Section
 from server.stats.period import Period
 from server.stats.viewpoint import Viewpoint
-
-
-def registry() -> Any:
-    return current_app.extensions["registry"]
 
 
 def configured() -> dict[str, Any] | None:

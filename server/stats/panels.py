@@ -17,16 +17,11 @@ from server.extensions import db
 from server.inbox.models import InboxItem
 from server.org.models import OrgUnit
 from server.records.models import Record
+from server.records.service import registry
 from server.stats.figures import Figure, Group
 from server.stats.period import Period
 from server.stats.viewpoint import Viewpoint
 from server.timeutil import local_today
-
-
-def registry_forms() -> list[Any]:
-    from flask import current_app
-
-    return current_app.extensions["registry"].forms()
 
 
 # -- 待办 ----------------------------------------------------------------------------------------------------
@@ -68,7 +63,7 @@ def documents_select(doc_id: str, vp: Viewpoint, period: Period) -> Select[tuple
     (or, for documents about no record, issued by its units)."""
     low, high = period.utc_bounds
     # per document, its record by primary key (documents of a kind in a period are few; records are many)
-    readable = [f.id for f in registry_forms() if allowed(vp.user, "read", f)]
+    readable = [f.id for f in registry().forms() if allowed(vp.user, "read", f)]
     about_record = exists(select(Record.id).where(Record.id == IssuedDocument.record_id, Record.form_id.in_(readable),
                                                   vp.records()))
     by_unit = vp.within(IssuedDocument.issuer_unit_id) if vp.unit is not None else true()

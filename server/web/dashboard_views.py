@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from server.errors import NotFound, ValidationFailed
 from server.extensions import db
+from server.forms.pointers import get_path
 from server.records import confidential, titles
 from server.stats import counts, dashboard, export, panels
 from server.stats.links import link, linked, query_args
@@ -50,9 +51,11 @@ def page() -> Any:
     vp, period, errors = _inputs()
     sections = linked(dashboard.build(vp, period), vp, period) if period is not None else []
     today = local_today()
-    presets = {name: preset(name, today) for name in PRESETS}
+    presets = [(PRESETS[name], p, url_for("dashboard.page", **query_args(vp, p)))
+               for name, p in ((name, preset(name, today)) for name in PRESETS)]
+    export_url = url_for("dashboard.export_xlsx", **query_args(vp, period)) if period is not None else ""
     return render_template("dashboard/page.html", vp=vp, period=period, sections=sections, errors=errors,
-                           presets=presets, preset_titles=PRESETS, args=request.args,
+                           presets=presets, export_url=export_url, args=request.args,
                            title=(dashboard.configured() or {}).get("title", "统计分析")), (422 if errors else 200)
 
 
@@ -123,13 +126,8 @@ def _rows(spec: dict[str, Any], figure: Figure, vp: Viewpoint, period: Period, k
         out["states"] = {s: st.title for s, st in workflow.states.items()} if workflow is not None else {}
         if figure.kind == "sum":  # the summed fields as columns, so the total can be checked row by row
             out["sums"] = [(g.key, g.label) for g in figure.groups]
-            out["values"] = {r.id: [_at(confidential.visible_data(r, seer), key) for key, _ in out["sums"]] for r in items}
+            out["values"] = {r.id: [get_path(confidential.visible_data(r, seer), key) for key, _ in out["sums"]]
+                             for r in items}
     label = next((g.label for g in figure.groups if g.key == key or (key == "-" and g.key == "")), None)
     out["group_label"] = label if label is not None else ("" if key is None else key)
     return out
-
-
-def _at(data: Any, path: str) -> Any:
-    for part in path.split("/"):
-        data = data.get(part) if isinstance(data, dict) else None
-    return data

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import pytest
 
 from tests.e2e.conftest import serve_app
-from tests.e2e.test_flow_browser import PHONE, Browsers, _expect, log_in
+from tests.e2e.test_flow_browser import PHONE, Browsers, _expect, log_in, widest_elements
 from tests.test_dashboard import CHENGGUAN, clients, config_copy, county, stats  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
@@ -68,10 +68,7 @@ def shot(page: Any, name: str) -> Path:
 
 def no_sideways_scroll(page: Any, name: str) -> None:
     width, viewport = page.evaluate("document.documentElement.scrollWidth"), page.viewport_size["width"]
-    too_wide = [] if width <= viewport else page.evaluate("""limit => [...document.querySelectorAll('body *')]
-        .filter(el => el.getBoundingClientRect().right > limit + 0.5)
-        .slice(0, 8).map(el => el.tagName.toLowerCase() + '.' + String(el.className).trim().replace(/\\s+/g, '.'))""",
-                                                         viewport)
+    too_wide = [] if width <= viewport else widest_elements(page, viewport)
     assert width <= viewport, f"{name}: scrollWidth {width} px at {viewport} px; too wide: {too_wide}"
 
 

@@ -147,6 +147,22 @@ def field_group(page: Any, label: str) -> Any:
     return page.locator(".x-field").filter(has=page.locator("label", has_text=label))
 
 
+def widest_elements(page: Any, limit: int) -> list[str]:
+    """The first elements reaching past ``limit`` px (tag#id.classes, right edge, width): what to fix
+    when a page scrolls sideways."""
+    return page.evaluate("""limit => {
+        const out = [];
+        for (const el of document.querySelectorAll('body *')) {
+          const r = el.getBoundingClientRect();
+          if (r.right > limit + 0.5 && r.width > 0) {
+            const cls = typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+            out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls} right=${Math.round(r.right)} width=${Math.round(r.width)}`);
+          }
+        }
+        return out.slice(0, 12);
+    }""", limit)
+
+
 def phone_width(page: Any) -> int:
     """The page's width once the resize to the phone has been laid out: the browser applies a viewport
     change asynchronously, and a reading taken in between (465 px, with no element that wide) is the
@@ -173,17 +189,7 @@ def check_page(page: Any, name: str) -> None:
     width = phone_width(page)
     if folder:
         page.screenshot(path=str(Path(folder) / f"{name}-390.png"), full_page=True)
-    too_wide = [] if width <= PHONE["width"] else page.evaluate("""limit => {
-        const out = [];
-        for (const el of document.querySelectorAll('body *')) {
-          const r = el.getBoundingClientRect();
-          if (r.right > limit + 0.5 && r.width > 0) {
-            const cls = typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
-            out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls} right=${Math.round(r.right)} width=${Math.round(r.width)}`);
-          }
-        }
-        return out.slice(0, 12);
-    }""", PHONE["width"])
+    too_wide = [] if width <= PHONE["width"] else widest_elements(page, PHONE["width"])
     page.set_viewport_size(DESKTOP)
     assert width <= PHONE["width"], f"{name}: scrollWidth {width} px at 390 px; too wide: {too_wide}"
 

@@ -23,7 +23,7 @@ import pytest
 from server.extensions import db
 from server.settings import PROJECT_ROOT
 from tests.e2e.conftest import TIMEOUT_MS, serve_app
-from tests.e2e.test_flow_browser import DESKTOP, PHONE, Browsers
+from tests.e2e.test_flow_browser import DESKTOP, PHONE, Browsers, widest_elements
 
 pytestmark = pytest.mark.e2e
 
@@ -133,17 +133,7 @@ def fits_the_phone(page: Any, name: str) -> None:
     """No sideways scrolling at 390 px; if the page is wider, name the widest elements."""
     shot(page, name)
     width = page.evaluate("document.documentElement.scrollWidth")
-    too_wide = [] if width <= PHONE["width"] else page.evaluate("""limit => {
-        const out = [];
-        for (const el of document.querySelectorAll('body *')) {
-          const r = el.getBoundingClientRect();
-          if (r.right > limit + 0.5 && r.width > 0) {
-            const cls = typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
-            out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls} right=${Math.round(r.right)} width=${Math.round(r.width)}`);
-          }
-        }
-        return out.slice(0, 12);
-    }""", PHONE["width"])
+    too_wide = [] if width <= PHONE["width"] else widest_elements(page, PHONE["width"])
     assert width <= PHONE["width"], f"{name}: scrollWidth {width} px at 390 px; too wide: {too_wide}"
 
 
