@@ -7,9 +7,11 @@ PORT ?= 5000
 # office network. Production runs gunicorn instead (README, "Deploying").
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app server
+EDITOR_BUNDLE := server/admin/static/build/studio-editor.js
 # Debian packages: CJK fonts for documents, fast font subsetting, PDF → PNG, the browser for e2e tests,
-# pg_dump/pg_restore for `flask backup`/`restore` on PostgreSQL (Debian 12's PostgreSQL is 15).
-SYSTEM_PACKAGES := fonts-noto-cjk fonts-arphic-gkai00mp libharfbuzz-subset0 poppler-utils chromium postgresql-client-15
+# pg_dump/pg_restore for `flask backup`/`restore` on PostgreSQL (Debian 12's PostgreSQL is 15), Node.js
+# to build the configuration studio's editor bundle (npm: see system-deps).
+SYSTEM_PACKAGES := fonts-noto-cjk fonts-arphic-gkai00mp libharfbuzz-subset0 poppler-utils chromium postgresql-client-15 nodejs
 
 .PHONY: run test setup system-deps fonts db check bench
 
@@ -34,10 +36,12 @@ test: setup
 	echo "== PostgreSQL ($$TEST_DATABASE_URL) =="; cat $$log; rm -f $$log; \
 	[ $$sqlite -eq 0 ] && [ $$postgres -eq 0 ]
 
-setup: system-deps fonts $(VENV)/.installed
+setup: system-deps fonts $(VENV)/.installed $(EDITOR_BUNDLE)
 
+# npm is looked for as a command: NodeSource's nodejs package bundles it (and conflicts with Debian's npm).
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -60,6 +64,16 @@ fonts: system-deps
 	  $$SUDO cp usr/share/doc/texlive-doc/fonts/fandol/COPYING.gz usr/share/doc/texlive-doc/fonts/fandol/README $(FANDOL_DIR)/ && \
 	  cd / && rm -rf $$tmp && $$SUDO fc-cache -f $(FANDOL_DIR) >/dev/null; \
 	fi
+
+# The configuration studio's code editor: CodeMirror 6 from the npm registry, bundled by esbuild into one
+# script that the app serves itself (intranet: no CDN; CSP: scripts from 'self' only). Rebuilt only when
+# the lock file or our own source changes. No install scripts: esbuild runs from its platform package.
+frontend/node_modules/.package-lock.json: frontend/package-lock.json | system-deps
+	cd frontend && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+$(EDITOR_BUNDLE): frontend/node_modules/.package-lock.json frontend/build.mjs $(wildcard frontend/src/*.js frontend/src/*/*.js)
+	cd frontend && node build.mjs
 
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)

@@ -87,7 +87,7 @@ def _init_config(app: Flask, settings: Settings) -> None:
     registry = Registry(settings.config_dir, settings.config_poll_seconds, settings.watch_config_files)
     app.extensions["registry"] = registry
     try:
-        registry.pending = registry.load_files()
+        registry.load_pending()
     except ConfigInvalid as exc:
         if _cli_command_other_than_run():
             app.extensions["config_errors"] = exc.errors

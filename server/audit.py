@@ -22,6 +22,7 @@ ACTION_TITLES = {
     "user_create": "新建用户", "user_update": "修改用户", "user_disable": "停用用户", "user_enable": "启用用户",
     "password_reset": "重置密码", "tokens_revoke": "吊销全部令牌", "token_create": "创建令牌",
     "token_revoke": "吊销令牌", "org_import": "导入单位表",
+    "config_publish": "发布配置", "config_restore": "恢复配置版本",
 }
 
 

@@ -84,11 +84,24 @@ def config_check() -> None:
 
 @config_cli.command("reload")
 @click.option("--by", "published_by", default="cli", help="记录在版本中的发布人")
-def config_reload(published_by: str) -> None:
+@click.option("--note", default="", help="发布说明")
+@click.option("--force", is_flag=True, help="即使当前版本是在配置工作台发布的、与文件不同，也以文件为准发布")
+def config_reload(published_by: str, note: str, force: bool) -> None:
     """Validate and publish the files; running servers pick the new version up without a restart."""
+    from server.specs import releases
+
     registry = current_app.extensions["registry"]
+    live = releases.latest_release()
+    if live is not None and live.source != "files" and not force:
+        ahead = releases.diff_trees(releases.read_tree(registry.config_dir), releases.tree_of(live))
+        if ahead:
+            click.echo(f"当前版本 {live.seq} 是{releases.SOURCE_TITLES[live.source]}发布的，与 {registry.config_dir} "
+                       f"中的文件有 {len(ahead)} 处不同（{'、'.join(d.path for d in ahead[:5])}）。", err=True)
+            click.echo("发布这些文件会撤销那些修改：先运行 flask config export 把当前版本写回文件再修改，"
+                       "或加 --force 以文件为准", err=True)
+            sys.exit(1)
     try:
-        result = registry.publish_files(published_by)
+        result = registry.publish_files(published_by, note=note)
     except ConfigInvalid as exc:
         for error in exc.errors:
             click.echo(str(error), err=True)
@@ -96,6 +109,61 @@ def config_reload(published_by: str) -> None:
         sys.exit(1)
     changed = "、".join(result.changed_forms) or "无"
     click.echo(f"已发布配置版本 {result.config.version}；有变化的表单：{changed}")
+
+
+@config_cli.command("export")
+@click.argument("target", type=click.Path())
+@click.option("--release", "seq", type=click.IntRange(1), default=None, help="导出哪个发布版本（默认当前版本）")
+def config_export(target: str, seq: int | None) -> None:
+    """Write a published release as a folder (an empty or configuration folder) or as a .zip file."""
+    from pathlib import Path
+
+    from server.specs import releases
+
+    row = releases.release(seq) if seq else releases.latest_release()
+    if row is None:
+        raise click.ClickException(f"没有发布版本 {seq}" if seq else "还没有发布过配置")
+    tree = releases.tree_of(row)
+    out = Path(target)
+    if out.suffix.lower() == ".zip":
+        out.write_bytes(releases.zip_tree(tree))
+    else:
+        if out.exists() and any(out.iterdir()) and not (out / "forms").is_dir():
+            raise click.ClickException(f"{out} 不是空目录，也不是配置目录，未写入")
+        stale = set(releases.read_tree(out)) - set(tree) if out.exists() else set()
+        for path in stale:  # files the release does not have, so that the folder is the release exactly
+            (out / path).unlink()
+        releases.write_tree(tree, out)
+    click.echo(f"已导出发布版本 {row.seq}（{len(tree)} 个文件）到 {out}")
+
+
+@config_cli.command("import")
+@click.argument("source", type=click.Path(exists=True))
+@click.option("--note", required=True, help="发布说明（必填）")
+@click.option("--by", "published_by", default="cli", help="记录在版本中的发布人")
+def config_import(source: str, note: str, published_by: str) -> None:
+    """Validate a folder or .zip of configuration (as ``config check`` does) and publish it as a release."""
+    from pathlib import Path
+
+    from server.specs import releases
+
+    path = Path(source)
+    try:
+        tree = releases.unzip_tree(path.read_bytes()) if path.is_file() else releases.read_tree(path)
+        config = releases.load_tree(tree)
+    except releases.TreeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except ConfigInvalid as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        click.echo("配置有错误，未导入；正在运行的服务继续使用旧版本", err=True)
+        sys.exit(1)
+    registry = current_app.extensions["registry"]
+    result = registry.publish(config, published_by, tree, source="import", note=note)
+    if result.release is None:
+        click.echo("导入的文件与当前发布版本相同，未产生新版本")
+    else:
+        click.echo(f"已导入并发布为版本 {result.release}（配置 {result.config.version}）")
 
 
 @user_cli.command("create")

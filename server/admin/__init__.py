@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from server.admin.audit_view import AuditLogView
 from server.admin.base import BRAND, AdminHome
 from server.admin.records_view import RecordView
+from server.admin.studio_views import ConfigStudioView
 from server.admin.tokens import TokenView
 from server.admin.units import OrgImportView, OrgUnitView, allow_sheet_uploads
 from server.admin.users import UserView
@@ -67,5 +68,6 @@ def init_admin(app: Flask) -> Admin:
     app.url_value_preprocessor(allow_sheet_uploads)  # the one post allowed past the 2 MB cap
     admin.add_view(AuditLogView(AuditEntry, db, name="审计日志", endpoint="admin_audit", url="audit"))
     admin.add_view(RecordView(Record, db, name="记录", endpoint="admin_records", url="records"))
+    admin.add_view(ConfigStudioView(name="配置", endpoint="admin_config", url="config"))
     admin.add_link(MenuLink(name="返回工作台", endpoint="records.home"))
     return admin

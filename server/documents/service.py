@@ -93,8 +93,8 @@ def statistics_documents(user: User) -> list[DocumentSpec]:
     return [s for _, s in sorted(registry().live.documents.items()) if s.is_statistics and may(user, s)]
 
 
-def _spec(doc_id: str, user: User) -> DocumentSpec:
-    spec = registry().document(doc_id)
+def _spec(doc_id: str, user: User, draft: DocumentSpec | None = None) -> DocumentSpec:
+    spec = draft if draft is not None else registry().document(doc_id)
     if not may(user, spec):
         raise NotAllowed(f"issue:{doc_id}")
     return spec
@@ -205,9 +205,11 @@ def today() -> date:
     return utcnow().astimezone(CST).date()
 
 
-def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | None = None) -> Prepared:
-    """Check permission and scope, map the data, and build the template context (number left blank)."""
-    spec = _spec(doc_id, user)
+def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | None = None,
+            draft: DocumentSpec | None = None) -> Prepared:
+    """Check permission and scope, map the data, and build the template context (number left blank).
+    ``draft`` stands in for the live document (the configuration studio's preview of an edit)."""
+    spec = _spec(doc_id, user, draft)
     record, record_context = None, {}
     if spec.is_statistics:
         if not isinstance(month, str) or not MONTH.fullmatch(month):
@@ -277,9 +279,10 @@ def _render(prepared: Prepared) -> RenderResult:
 
 
 # -- preview and issue --------------------------------------------------------------------------
-def preview(doc_id: str, user: User, record_id: int | None = None, month: str | None = None) -> bytes:
+def preview(doc_id: str, user: User, record_id: int | None = None, month: str | None = None,
+            draft: DocumentSpec | None = None) -> bytes:
     """A 草稿 PDF: watermarked, no number taken (a full-width space where the sequence goes)."""
-    prepared = prepare(doc_id, user, record_id, month)
+    prepared = prepare(doc_id, user, record_id, month, draft)
     short, year = prepared.short, today().year
     prepared.context["doc"]["number"] = format_doc_number(
         prepared.spec.document["number"], issuer_short=short, year=year, seq=None, blank="\u3000")

@@ -57,7 +57,7 @@ def workflows_simulate(config_dir: str, on: str | None) -> None:
 
     lines = simulate_draft(load_draft(config_dir), _date(on))
     for line in lines:
-        click.echo(line)
+        click.echo(str(line))
     click.echo(f"共 {len(lines)} 处会改变")
 
 

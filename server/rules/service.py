@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 import string
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterator
@@ -427,9 +428,10 @@ class Change:
 def compare_draft(draft: RulesSpec, on: date | None = None) -> list[Change]:
     """Which decisions a draft configuration would change, subject by subject, on date ``on``:
     rulesets on saves and daily ones, over records and over org units alike. The draft is compiled
-    beside the live rulesets under other names, evaluated, and unloaded again."""
+    beside the live rulesets under names of its own, evaluated, and unloaded again."""
     live = live_rules() or RulesSpec()
-    names = {r: f"draft__{r}" for r in draft.rulesets}
+    run = uuid.uuid4().hex[:12]  # two simulations at once (two administrators) load their drafts side by side
+    names = {r: f"draft_{run}__{r}" for r in draft.rulesets}
     for ruleset in draft.rulesets.values():
         ENGINE.load(names[ruleset.id], {i: substitute_params(r["if"], draft.values) for i, r in ruleset.rules.items()},
                     "draft")

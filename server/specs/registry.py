@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,10 +26,12 @@ from server.org.fields import expand_org_fields, has_org_fields
 from server.org.models import OrgUnit
 from server.org.service import sync_org
 from server.extensions import db
+from server.specs import releases
 from server.specs.loader import load_config
+from server.specs.releases import Tree
 from server.documents.models import DocumentTemplateVersion
 from server.specs.model import ConfigSet, DocumentSpec, FormSpec, RulesSpec, canonical_digest
-from server.specs.models import ConfigState, FormVersion
+from server.specs.models import ConfigRelease, ConfigState, FormVersion
 from server.flow.models import WorkflowVersion
 from server.workflow.calendar import WorkCalendar, YearDays
 from server.workflow.definition import Workflow, build_workflow
@@ -61,6 +63,7 @@ class LiveConfig:
 class PublishResult:
     config: LiveConfig
     changed_forms: list[str]
+    release: int | None = None  # the new release's number; None when the files were those of the live one
 
 
 class Registry:
@@ -71,6 +74,7 @@ class Registry:
         self.poll_seconds = poll_seconds
         self.watch_files = watch_files
         self.pending: ConfigSet | None = None
+        self.pending_tree: Tree | None = None
         self.live = LiveConfig()
         self._lock = threading.Lock()
         self._checked_at = float("-inf")
@@ -86,14 +90,29 @@ class Registry:
         self._files_stamp = self._stamp()
         return config
 
-    def publish(self, config: ConfigSet, published_by: str = "") -> PublishResult:
-        """Store new form versions and make ``config`` the live one, in one transaction."""
+    def load_pending(self) -> None:
+        """At start: validate the files, to be published by the first request unless they are stale."""
+        self.pending = self.load_files()
+        self.pending_tree = releases.read_tree(self.config_dir)
+
+    def publish(self, config: ConfigSet, published_by: str = "", tree: Tree | None = None, *,
+                source: str = "files", note: str = "", expect_release: int | None = None,
+                restored_from: int | None = None,
+                within: Callable[[ConfigRelease | None], None] | None = None) -> PublishResult:
+        """Store new form versions and make ``config`` the live one, in one transaction; ``tree`` (the files
+        ``config`` was loaded from) becomes a release. With ``expect_release``, refuse (ReleaseConflict)
+        when another release went live after the one the publisher reviewed. ``within`` runs in the same
+        transaction with the new release (the studio's audit entry and the drafts it removes)."""
         changed: list[str] = []
         with write_transaction():
+            state = db.session.get(ConfigState, 1, with_for_update=True, populate_existing=True)  # publishers queue here
+            if expect_release is not None:
+                latest = releases.latest_release()
+                if (latest.seq if latest else 0) != expect_release:
+                    raise releases.ReleaseConflict(expect_release, latest.seq if latest else 0)
             for form in config.forms.values():
                 if _publish_form(form, published_by):
                     changed.append(form.id)
-            state = db.session.get(ConfigState, 1, with_for_update=True, populate_existing=True)  # publishers queue here
             if state is None:
                 state = ConfigState(id=1, seq=0, digest="", form_ids=[])
                 db.session.add(state)
@@ -111,15 +130,20 @@ class Registry:
                                    for w, spec in sorted(config.workflows.items())}
                 state.calendar = config.calendar_json
                 state.dashboard = config.dashboard
+            made = (releases.record_release(tree, state.seq, source, published_by, note, restored_from)
+                    if tree is not None else None)
+            if within is not None:
+                within(made)
         self.pending = None
         self._adopt_from_db(force=True)
         forms = [c for c in changed if c != "org"]
         if forms:
             events.publish(events.FORMS_PUBLISHED, form_ids=forms)
-        return PublishResult(self.live, changed)
+        return PublishResult(self.live, changed, made.seq if made is not None else None)
 
-    def publish_files(self, published_by: str = "") -> PublishResult:
-        return self.publish(self.load_files(), published_by)
+    def publish_files(self, published_by: str = "", source: str = "files", note: str = "") -> PublishResult:
+        tree = releases.read_tree(self.config_dir)
+        return self.publish(self.load_files(), published_by, tree, source=source, note=note)
 
     # -- per request --------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -137,13 +161,27 @@ class Registry:
             self._adopt_from_db()
 
     def _publish_pending(self) -> None:
-        """Publish what this process validated at start; another process may be doing the same."""
+        """Publish what this process validated at start, unless those files are an earlier release (a
+        machine whose folder was not brought up to date after a publish in the studio must not undo it;
+        ``config reload`` publishes them on purpose). Another process may be doing the same."""
+        if self.pending_tree is not None and self._stale(self.pending_tree):
+            log.warning("config/ 中的文件是较早的配置版本，未发布；继续使用数据库中的当前版本"
+                        "（flask config export 可把当前版本写回文件）")
+            self.pending = self.pending_tree = None
+            self._adopt_from_db(force=True)
+            return
         try:
-            self.publish(self.pending, "startup")
+            self.publish(self.pending, "startup", self.pending_tree)
         except IntegrityError:  # a sibling worker published the same version a moment earlier
             db.session.rollback()
             self.pending = None
             self._adopt_from_db(force=True)
+
+    @staticmethod
+    def _stale(tree: Tree) -> bool:
+        known = releases.seen(tree)
+        latest = releases.latest_release() if known is not None else None
+        return known is not None and latest is not None and known.seq != latest.seq
 
     def _publish_changed_files(self) -> None:
         try:
@@ -189,6 +227,14 @@ class Registry:
             self._adopt_from_db(force=True)
 
     # -- lookups ------------------------------------------------------------------------------
+    def with_org(self, form: FormSpec) -> FormSpec:
+        """``form`` (a draft's, not published) with its org fields offering the live org units."""
+        if not has_org_fields(form.schema):
+            return form
+        units, org_digest = self._org
+        return FormSpec(id=form.id, title=form.title, schema=expand_org_fields(form.schema, units),
+                        digest=form.digest, version=form.version, org_digest=org_digest)
+
     def form(self, form_id: str) -> FormSpec:
         spec = self.live.forms.get(form_id)
         if spec is None:

@@ -1,0 +1,60 @@
+"""What a draft would look like and do, before it is published: a ledger's generated form, a document as
+a 草稿 PDF for a record the administrator picks, and a simulation of rules, parameters and workflows
+against the records that exist (daily rules and timers included). Nothing is stored."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+
+from server.auth.models import User
+from server.documents import service as documents
+from server.errors import NotFound
+from server.extensions import db
+from server.flow.simulate import Effect, simulate_draft
+from server.records.models import Record
+from server.specs.model import ConfigSet, FormSpec
+
+RECORD_CHOICES = 50
+
+
+def form(config: ConfigSet, form_id: str) -> FormSpec:
+    """The draft's form as staff would see it (org fields offering today's units)."""
+    spec = config.forms.get(form_id)
+    if spec is None:
+        raise NotFound(form_id)
+    return current_app.extensions["registry"].with_org(spec)
+
+
+def document_pdf(config: ConfigSet, doc_id: str, user: User, record_id: int | None, month: str | None) -> bytes:
+    """The draft document as a 草稿 PDF (watermarked, no number taken), for one record or month."""
+    spec = config.documents.get(doc_id)
+    if spec is None:
+        raise NotFound(doc_id)
+    return documents.preview(doc_id, user, record_id, month, draft=spec)
+
+
+def document_records(config: ConfigSet, doc_id: str) -> list[tuple[int, str, str]]:
+    """Records a draft document can be previewed with: (id, number, state), newest first, those in the
+    document's stages first."""
+    spec = config.documents.get(doc_id)
+    if spec is None or spec.is_statistics:
+        return []
+    rows = db.session.execute(select(Record.id, Record.number, Record.state).where(Record.form_id == spec.form)
+                              .order_by(Record.id.desc()).limit(RECORD_CHOICES * 4)).all()
+    rows.sort(key=lambda r: not spec.applies_in(r.state))
+    return [(r.id, r.number, r.state or "") for r in rows[:RECORD_CHOICES]]
+
+
+def simulate(config: ConfigSet, on: date | None = None) -> list[Effect]:
+    """Record by record, the decisions, states and deadlines the draft would change on ``on``."""
+    return simulate_draft(config, on)
+
+
+def changed_kinds(live: dict[str, str], tree: dict[str, str]) -> set[str]:
+    """Which kinds of configuration a draft touches (what previews to offer)."""
+    from server.studio.catalog import kind_of
+
+    return {kind_of(p) for p in set(live) | set(tree) if live.get(p) != tree.get(p)}
+
