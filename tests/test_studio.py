@@ -7,6 +7,7 @@ import io
 import re
 import shutil
 import zipfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -383,3 +384,46 @@ def test_startup_does_not_undo_a_studio_publish_with_stale_files(studio, make_ap
     (config_copy / PARAMS).write_text(text, encoding="utf-8")
     make_app(config_dir=config_copy).test_client().get("/api/v1/health")
     assert latest_seq(studio) == 3
+
+
+def identified_area(app) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """A key area of 城关街道 just identified (the stage of the 建议书). (id, number)"""
+    from tests.keyareas import area_at
+    from tests.test_survey import AREA, IDENTIFY
+
+    data = {**AREA, **IDENTIFY, "identification": {**AREA["identification"], **IDENTIFY["identification"]}}
+    with app.app_context():
+        record = area_at(data, "identified", user_named("county"))
+        return record.id, record.number
+
+
+def test_a_document_previews_from_the_draft_template_as_a_draft_pdf(studio):
+    from tests import pdfcheck
+
+    area, number = identified_area(studio)
+    admin = browser(studio, "admin")
+    path = "documents/recommendation_letter/template.html"
+    template = live_text(studio, path)
+    edited = template.replace("<p>特此建议。</p>", "<p>请于十个工作日内书面反馈核实意见。</p>\n<p>特此建议。</p>")
+    assert edited != template
+    post(admin, "/admin/config/file", {"path": path, "text": edited})
+    page = admin.get("/admin/config/preview/document/recommendation_letter").get_data(as_text=True)
+    assert f'<option value="{area}"' in page and number in page
+    pdf = admin.get(f"/admin/config/preview/document/recommendation_letter?record={area}")
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    text = pdfcheck.Pdf(pdf.data).text().replace("\n", "")
+    assert "请于十个工作日内书面反馈核实意见" in text and f"〔{date.today().year}〕号" in text  # no number taken
+    # the live template is unchanged until published
+    with studio.app_context():
+        assert "书面反馈" not in studio.extensions["registry"].document("recommendation_letter").template
+    wrong_stage = admin.get(f"/admin/config/preview/document/listing_notice?record={area}")
+    assert wrong_stage.status_code == 422 and "阶段生成" in wrong_stage.get_data(as_text=True)
+
+
+def test_a_broken_template_is_an_error_at_its_line(studio):
+    admin = browser(studio, "admin")
+    path = "documents/recommendation_letter/template.html"
+    broken = live_text(studio, path).replace("{% endblock %}", "{% endblok %}", 1)
+    html = post(admin, "/admin/config/file", {"path": path, "text": broken}).get_data(as_text=True)
+    problems = re.search(r'id="config-problems">(.*?)</script>', html, re.S).group(1)
+    assert '"line": ' in problems and "此文件有" in html

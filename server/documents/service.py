@@ -94,7 +94,11 @@ def statistics_documents(user: User) -> list[DocumentSpec]:
 
 
 def _spec(doc_id: str, user: User, draft: DocumentSpec | None = None) -> DocumentSpec:
-    spec = draft if draft is not None else registry().document(doc_id)
+    """The live document, if ``user`` may issue it. A ``draft`` is the configuration studio's preview
+    (county administrators check an edit's layout; they issue nothing, and nothing is numbered or kept)."""
+    if draft is not None:
+        return draft
+    spec = registry().document(doc_id)
     if not may(user, spec):
         raise NotAllowed(f"issue:{doc_id}")
     return spec
