@@ -241,7 +241,9 @@ def org_export(out: str) -> None:
 
     from server.org.sheet import export_csv, export_xlsx
 
-    org = current_app.extensions["registry"].load_files().org
+    from server.org.importer import live_org
+
+    org = live_org(current_app.extensions["registry"])
     if org is None:
         raise click.ClickException("配置中没有 org/ 目录")
     Path(out).write_bytes(export_csv(org) if out.lower().endswith(".csv") else export_xlsx(org))

@@ -427,3 +427,33 @@ def test_a_broken_template_is_an_error_at_its_line(studio):
     html = post(admin, "/admin/config/file", {"path": path, "text": broken}).get_data(as_text=True)
     problems = re.search(r'id="config-problems">(.*?)</script>', html, re.S).group(1)
     assert '"line": ' in problems and "此文件有" in html
+
+
+def test_a_zip_imported_in_the_browser_becomes_drafts(studio):
+    from server.specs import releases
+
+    admin = browser(studio, "admin")
+    with studio.app_context():
+        tree = releases.tree_of(releases.latest_release())
+    tree[PARAMS] = tree[PARAMS].replace('"value": 90', '"value": 88', 1)
+    del tree["dashboard.json"]
+    response = post(admin, "/admin/config/import", {"archive": (io.BytesIO(releases.zip_tree(tree)), "c.zip")},
+                    content_type="multipart/form-data")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/config/publish")
+    page = admin.get("/admin/config/publish").get_data(as_text=True)
+    assert "&#34;value&#34;: 88" in page and "dashboard.json" not in page.split("与当前发布版本的差异")[1]
+    bad = post(admin, "/admin/config/import", {"archive": (io.BytesIO(b"not a zip"), "c.zip")},
+               content_type="multipart/form-data", follow_redirects=True)
+    assert "不是 zip 压缩包" in bad.get_data(as_text=True)
+
+
+def test_an_org_sheet_import_after_a_studio_publish_keeps_the_studio_change(studio):
+    admin = browser(studio, "admin")
+    post(admin, "/admin/config/parameters", {"satisfaction_threshold": "85"})
+    post(admin, "/admin/config/publish", {"note": "降至85", "release": "1"})
+    sheet = admin.get("/admin/org-import/export.xlsx").data
+    response = admin.post("/admin/org-import/", data={"csrf_token": token_of(admin, "/admin/org-import/"),
+                                                      "sheet": (io.BytesIO(sheet), "单位表.xlsx")},
+                          content_type="multipart/form-data")
+    assert "已导入" in response.get_data(as_text=True)
+    assert '"value": 85' in live_text(studio, PARAMS)  # the import started from the live release, not the folder

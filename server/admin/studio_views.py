@@ -260,6 +260,31 @@ class ConfigStudioView(AdminPage):
                            note=note, problem=problem, source_titles=releases.SOURCE_TITLES,
                            local=local), status
 
+    @expose("/import", methods=("POST",))
+    def import_archive(self):  # type: ignore[no-untyped-def]
+        """A zip of configuration (an exported release, edited) becomes the administrator's drafts: they are
+        checked, previewed and published like any other edit."""
+        upload = request.files.get("archive")
+        if upload is None or not upload.filename:
+            flash("请选择要导入的 zip 文件", "error")
+            return redirect(url_for(".releases_list"))
+        try:
+            tree = releases.unzip_tree(upload.read())
+            space = _workspace()
+            changed = [path for path, text in sorted(tree.items()) if space.text(path) != text]
+            for path in changed:
+                drafts.save(space, current_user.id, path, tree[path], None)
+        except (releases.TreeError, drafts.DraftError) as exc:
+            db.session.rollback()
+            flash(f"导入失败，未做任何改动：{exc}", "error")
+            return redirect(url_for(".releases_list"))
+        db.session.commit()
+        missing = sorted(set(space.live) - set(tree))
+        flash(f"已将 {len(changed)} 个有变化的文件放入你的草稿" + (
+            f"；压缩包中没有的 {len(missing)} 个文件（{'、'.join(missing[:3])}…）保持不变，删除文件请用 flask config import"
+            if missing else ""), "success")
+        return redirect(url_for(".publish"))
+
     @expose("/releases/<int:seq>/export.zip")
     def export(self, seq: int) -> Response:
         row = releases.release(seq)

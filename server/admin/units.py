@@ -16,7 +16,6 @@ from markupsafe import Markup
 from server.admin.base import AdminPage, LazyOptions, ReadOnlyModelView
 from server.admin.lookups import kind_title, post_titles, remember_units, unit_label, unit_of
 from server.audit import log_event
-from server.errors import ConfigInvalid
 from server.extensions import db
 from server.ids import parse_id
 from server.org.kinds import KINDS
@@ -133,11 +132,9 @@ class OrgImportView(AdminPage):
     def export(self):  # type: ignore[no-untyped-def]
         from server.org.sheet import export_xlsx
 
-        try:
-            org = current_app.extensions["registry"].load_files().org
-        except ConfigInvalid as exc:
-            flash("当前配置有错误，无法导出：" + "；".join(str(e) for e in exc.errors[:5]), "error")
-            return self.render("admin/org_import.html", errors=[], result=None, count=0)
+        from server.org.importer import live_org
+
+        org = live_org(current_app.extensions["registry"])
         if org is None:
             flash("配置中没有 org/ 目录，无法导出", "error")
             return self.render("admin/org_import.html", errors=[], result=None, count=0)

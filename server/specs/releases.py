@@ -12,8 +12,10 @@ import hashlib
 import io
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Iterator
 
 from sqlalchemy import func, select
 
@@ -128,11 +130,24 @@ def unzip_tree(data: bytes) -> Tree:
     return tree
 
 
-def load_tree(tree: Tree) -> ConfigSet:
-    """Validate a tree exactly as ``config check`` validates a folder (raises ConfigInvalid)."""
+@contextmanager
+def materialised(tree: Tree) -> Iterator[Path]:
+    """A temporary folder holding ``tree``, for the loaders (which read folders)."""
     with tempfile.TemporaryDirectory(prefix="config-") as tmp:
         write_tree(tree, Path(tmp))
-        return load_config(Path(tmp))
+        yield Path(tmp)
+
+
+def load_tree(tree: Tree) -> ConfigSet:
+    """Validate a tree exactly as ``config check`` validates a folder (raises ConfigInvalid)."""
+    with materialised(tree) as folder:
+        return load_config(folder)
+
+
+def live_tree(config_dir: Path) -> Tree:
+    """The files of the live release; the folder's before anything was published."""
+    row = latest_release()
+    return tree_of(row) if row is not None else read_tree(config_dir)
 
 
 # -- stored releases ---------------------------------------------------------------------------------
