@@ -84,7 +84,10 @@ def _init_config(app: Flask, settings: Settings) -> None:
     """Validate configuration files before serving anything; a broken set stops the server."""
     from server.specs.registry import Registry
 
+    from server.audit import release_published
+
     registry = Registry(settings.config_dir, settings.config_poll_seconds, settings.watch_config_files)
+    registry.on_release = release_published
     app.extensions["registry"] = registry
     try:
         registry.load_pending()

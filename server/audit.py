@@ -45,3 +45,13 @@ def log_event(action: str, object_type: str, *, object_id: int | None = None, us
                        record_version=record_version)
     db.session.add(entry)
     return entry
+
+
+def release_published(release: Any) -> None:
+    """The audit entry of a configuration release published outside the studio (the files at start or
+    when saved, ``config reload`` or ``import``, an org sheet import): who or what, from where, the note."""
+    from server.specs.releases import SOURCE_TITLES
+
+    detail = f"{SOURCE_TITLES.get(release.source, release.source)}，{release.published_by or '系统'}"
+    log_event("config_publish", "config_release", object_id=release.seq, subject=f"配置版本 {release.seq}",
+              detail=f"{detail}。{release.note}" if release.note else f"{detail}。")

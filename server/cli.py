@@ -85,21 +85,15 @@ def config_check() -> None:
 @config_cli.command("reload")
 @click.option("--by", "published_by", default="cli", help="记录在版本中的发布人")
 @click.option("--note", default="", help="发布说明")
-@click.option("--force", is_flag=True, help="即使当前版本是在配置工作台发布的、与文件不同，也以文件为准发布")
+@click.option("--force", is_flag=True, help="即使会撤销较新的发布版本（如配置工作台发布的），也以文件为准发布")
 def config_reload(published_by: str, note: str, force: bool) -> None:
     """Validate and publish the files; running servers pick the new version up without a restart."""
     from server.specs import releases
 
     registry = current_app.extensions["registry"]
-    live = releases.latest_release()
-    if live is not None and live.source != "files" and not force:
-        ahead = releases.diff_trees(releases.read_tree(registry.config_dir), releases.tree_of(live))
-        if ahead:
-            click.echo(f"当前版本 {live.seq} 是{releases.SOURCE_TITLES[live.source]}发布的，与 {registry.config_dir} "
-                       f"中的文件有 {len(ahead)} 处不同（{'、'.join(d.path for d in ahead[:5])}）。", err=True)
-            click.echo("发布这些文件会撤销那些修改：先运行 flask config export 把当前版本写回文件再修改，"
-                       "或加 --force 以文件为准", err=True)
-            sys.exit(1)
+    if not force:
+        _refuse_if_behind(releases.read_tree(registry.config_dir), releases.folder_release(registry.config_dir),
+                          str(registry.config_dir))
     try:
         result = registry.publish_files(published_by, note=note)
     except ConfigInvalid as exc:
@@ -111,11 +105,29 @@ def config_reload(published_by: str, note: str, force: bool) -> None:
     click.echo(f"已发布配置版本 {result.config.version}；有变化的表单：{changed}")
 
 
+def _refuse_if_behind(tree: dict[str, str], manifest: int | None, where: str) -> None:
+    """Exit 1, saying why, when publishing ``tree`` would undo a later release unseen."""
+    from server.specs import releases
+
+    live = releases.behind(tree, manifest)
+    if live is None:
+        return
+    ahead = releases.diff_trees(tree, releases.tree_of(live))
+    click.echo(f"当前版本 {live.seq}（{releases.SOURCE_TITLES[live.source]}，{live.published_by}）与 {where} 中的文件"
+               f"有 {len(ahead)} 处不同（{'、'.join(d.path for d in ahead[:5])}），而这些文件不是从版本 {live.seq} 导出的。",
+               err=True)
+    click.echo("发布它们会撤销那些修改：先运行 flask config export 把当前版本写出再修改，或加 --force 以这些文件为准",
+               err=True)
+    sys.exit(1)
+
+
 @config_cli.command("export")
 @click.argument("target", type=click.Path())
-@click.option("--release", "seq", type=click.IntRange(1), default=None, help="导出哪个发布版本（默认当前版本）")
+@click.option("--release", "seq", type=click.IntRange(1, 2**31 - 1), default=None,
+              help="导出哪个发布版本（默认当前版本）")
 def config_export(target: str, seq: int | None) -> None:
-    """Write a published release as a folder (an empty or configuration folder) or as a .zip file."""
+    """Write a published release as a folder (an empty or configuration folder) or as a .zip file, with the
+    release's number beside it (``.release``), so that an import or reload of it can tell a later publish."""
     from pathlib import Path
 
     from server.specs import releases
@@ -126,14 +138,11 @@ def config_export(target: str, seq: int | None) -> None:
     tree = releases.tree_of(row)
     out = Path(target)
     if out.suffix.lower() == ".zip":
-        out.write_bytes(releases.zip_tree(tree))
+        out.write_bytes(releases.zip_tree(tree, row.seq))
     else:
         if out.exists() and any(out.iterdir()) and not (out / "forms").is_dir():
             raise click.ClickException(f"{out} 不是空目录，也不是配置目录，未写入")
-        stale = set(releases.read_tree(out)) - set(tree) if out.exists() else set()
-        for path in stale:  # files the release does not have, so that the folder is the release exactly
-            (out / path).unlink()
-        releases.write_tree(tree, out)
+        releases.export_folder(tree, row.seq, out)
     click.echo(f"已导出发布版本 {row.seq}（{len(tree)} 个文件）到 {out}")
 
 
@@ -141,7 +150,8 @@ def config_export(target: str, seq: int | None) -> None:
 @click.argument("source", type=click.Path(exists=True))
 @click.option("--note", required=True, help="发布说明（必填）")
 @click.option("--by", "published_by", default="cli", help="记录在版本中的发布人")
-def config_import(source: str, note: str, published_by: str) -> None:
+@click.option("--force", is_flag=True, help="即使会撤销导出之后的发布版本，也以这些文件为准")
+def config_import(source: str, note: str, published_by: str, force: bool) -> None:
     """Validate a folder or .zip of configuration (as ``config check`` does) and publish it as a release."""
     from pathlib import Path
 
@@ -149,7 +159,10 @@ def config_import(source: str, note: str, published_by: str) -> None:
 
     path = Path(source)
     try:
-        tree = releases.unzip_tree(path.read_bytes()) if path.is_file() else releases.read_tree(path)
+        tree, manifest = (releases.unzip_tree(path.read_bytes()) if path.is_file()
+                          else (releases.read_tree(path), releases.folder_release(path)))
+        if not force:
+            _refuse_if_behind(tree, manifest, source)
         config = releases.load_tree(tree)
     except releases.TreeError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -133,8 +133,9 @@ def test_publish_needs_a_note_and_makes_a_version_with_audit(studio):
         registry = studio.extensions["registry"]
         registry.refresh()
         assert registry.live.rules.values["satisfaction_threshold"] == 85
-        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "config_publish"))
-        assert entry.object_id == 2 and "县委政法委会议决定降至85%" in entry.detail and PARAMS in entry.detail
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "config_publish",
+                                                             AuditEntry.object_id == 2))
+        assert entry.user_id == user_named("admin").id and "县委政法委会议决定降至85%" in entry.detail and PARAMS in entry.detail
     assert "没有未发布的草稿" in admin.get("/admin/config/publish").get_data(as_text=True)
 
 
@@ -236,7 +237,7 @@ def test_a_draft_saved_from_a_stale_tab_is_refused(studio):
                                        "version": "1"})
     stale = post(admin, "/admin/config/file", {"path": "dashboard.json", "text": text.replace("统计", "统计3", 1),
                                                "version": "1"})
-    assert stale.status_code == 409 and "已在别处保存过" in stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "已在别处（另一个窗口）保存过" in stale.get_data(as_text=True)
     assert "统计3" in stale.get_data(as_text=True)  # what was typed stays on the page
 
 
@@ -379,13 +380,164 @@ def test_startup_does_not_undo_a_studio_publish_with_stale_files(studio, make_ap
     # `config reload` would undo the studio's change: refused unless forced
     refused = restarted.test_cli_runner().invoke(args=["config", "reload"])
     assert refused.exit_code == 1 and "config export" in refused.output
-    # a folder edited on purpose (a version never seen) is published at start as before
-    text = (config_copy / PARAMS).read_text(encoding="utf-8").replace('"value": 365', '"value": 300', 1)
-    (config_copy / PARAMS).write_text(text, encoding="utf-8")
+    # a folder edited by hand without being brought up to date is not published either, at start or reload
+    edit = (config_copy / PARAMS).read_text(encoding="utf-8").replace('"value": 365', '"value": 300', 1)
+    (config_copy / PARAMS).write_text(edit, encoding="utf-8")
+    make_app(config_dir=config_copy).test_client().get("/api/v1/health")
+    assert latest_seq(studio) == 2 and '"value": 90' not in live_text(studio, PARAMS).split("relisting")[0]
+    # exported from the live version, then edited: published at start, with the studio's change kept
+    assert studio.test_cli_runner().invoke(args=["config", "export", str(config_copy)]).exit_code == 0
+    assert (config_copy / ".release").read_text().strip() == "2"
+    edit = (config_copy / PARAMS).read_text(encoding="utf-8").replace('"value": 365', '"value": 300', 1)
+    (config_copy / PARAMS).write_text(edit, encoding="utf-8")
     make_app(config_dir=config_copy).test_client().get("/api/v1/health")
     assert latest_seq(studio) == 3
+    assert '"value": 85' in live_text(studio, PARAMS) and '"value": 300' in live_text(studio, PARAMS)
+    # a further edit and `config reload` (the live version now comes from these files): published
+    (config_copy / PARAMS).write_text(edit.replace('"value": 300', '"value": 200', 1), encoding="utf-8")
+    reloaded = studio.test_cli_runner().invoke(args=["config", "reload"])
+    assert reloaded.exit_code == 0, reloaded.output
+    assert '"value": 200' in live_text(studio, PARAMS)
 
 
+def test_publishes_from_files_and_the_command_line_are_audited(studio, config_copy):
+    from server.records.models import AuditEntry
+
+    edit = (config_copy / PARAMS).read_text(encoding="utf-8").replace('"value": 365', '"value": 300', 1)
+    (config_copy / PARAMS).write_text(edit, encoding="utf-8")
+    result = studio.test_cli_runner().invoke(args=["config", "reload", "--by", "ops", "--note", "复发期限改为300天"])
+    assert result.exit_code == 0, result.output
+    with studio.app_context():
+        entries = list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "config_publish")
+                                          .order_by(AuditEntry.id)))
+        assert [e.object_id for e in entries] == [1, 2]  # the start's release 1 too
+        assert entries[1].detail == "配置文件，ops。复发期限改为300天"
+
+
+def test_a_page_opened_before_a_colleague_published_does_not_undo_the_publish(studio):
+    first, second = browser(studio, "admin"), browser(studio, "admin2")
+    path = "dashboard.json"
+    page = second.get(f"/admin/config/file?path={path}").get_data(as_text=True)
+    base = re.search(r'name="base" value="([0-9a-f]{64})"', page).group(1)
+    shown = live_text(studio, path)
+    post(first, "/admin/config/file", {"path": path, "text": shown.replace("统计", "统计甲", 1)})
+    assert post(first, "/admin/config/publish", {"note": "甲", "release": "1"}).status_code == 302
+    # the second administrator saves what their page showed, plus their own edit
+    post(second, "/admin/config/file", {"path": path, "text": shown.replace("统计", "统计乙", 1), "base": base})
+    refused = post(second, "/admin/config/publish", {"note": "乙", "release": "2"})
+    assert refused.status_code == 422 and "已有新的发布版本" in refused.get_data(as_text=True)
+    assert "统计甲" in live_text(studio, path)
+
+
+def test_the_parameters_form_keeps_a_value_published_after_it_was_opened(studio):
+    first, second = browser(studio, "admin"), browser(studio, "admin2")
+    shown = {"satisfaction_threshold": "90", "relisting_window_days": "365"}
+    was = {f"was-{k}": v for k, v in shown.items()}
+    post(first, "/admin/config/parameters", {"relisting_window_days": "300"})
+    assert post(first, "/admin/config/publish", {"note": "甲", "release": "1"}).status_code == 302
+    # the second page still shows 365; its author changes only the threshold
+    post(second, "/admin/config/parameters", {**shown, **was, "satisfaction_threshold": "85"})
+    assert post(second, "/admin/config/publish", {"note": "乙", "release": "2"}).status_code == 302
+    text = live_text(studio, PARAMS)
+    assert '"value": 300' in text and '"value": 85' in text
+    # both changed the same value: the second is told, with both values
+    clash = post(first, "/admin/config/parameters", {**was, "satisfaction_threshold": "88",
+                                                     "was-satisfaction_threshold": "90"})
+    assert clash.status_code == 422 and "已被改为 85（原为 90）" in clash.get_data(as_text=True)
+
+
+def test_publishing_keeps_a_draft_saved_again_meanwhile(studio):
+    from server.studio import drafts
+    from server.studio.publish import publish_drafts
+
+    with studio.app_context():
+        user = user_named("admin")
+        space = drafts.workspace(user.id)
+        drafts.save(space, user.id, "dashboard.json", space.live["dashboard.json"].replace("统计", "统计1", 1), None)
+        db.session.commit()
+        original = drafts.drop_published
+
+        def later_save(user_id, versions):  # another tab saves between the check and the commit
+            with studio.app_context():
+                other = drafts.workspace(user_id)
+                drafts.save(other, user_id, "dashboard.json", other.drafts["dashboard.json"].text + " ", 1)
+                db.session.commit()
+            original(user_id, versions)
+
+        drafts.drop_published = later_save
+        try:
+            if db.engine.dialect.name == "sqlite":
+                pytest.skip("SQLite holds the publish's write lock: the other tab waits until it commits")
+            publish_drafts(user, "甲", 1)
+        finally:
+            drafts.drop_published = original
+        remaining = drafts.workspace(user.id).drafts
+        assert list(remaining) == ["dashboard.json"] and remaining["dashboard.json"].text.endswith(" ")
+
+
+@pytest.mark.parametrize("path", ["forms/" + "a" * 300 + ".json", "/".join(["forms"] + ["abcdefghij"] * 25) + ".json",
+                                  "junk/whatever.json", "forms/名字.json"])
+def test_paths_the_configuration_cannot_hold_are_refused(studio, path):
+    admin = browser(studio, "admin")
+    assert admin.get("/admin/config/file", query_string={"path": path, "new": "1"}).status_code == 404
+    assert post(admin, "/admin/config/file", {"path": path, "text": "{}"}).status_code == 404
+    assert admin.get("/admin/config/").status_code == 200
+
+
+def test_a_form_value_that_is_not_a_number_is_a_conflict_not_an_error(studio):
+    admin = browser(studio, "admin")
+    post(admin, "/admin/config/parameters", {"satisfaction_threshold": "85"})
+    response = post(admin, "/admin/config/publish", {"note": "x", "release": "²"})
+    assert response.status_code == 409
+
+
+def _zip(entries: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_zips_that_are_not_configuration_are_refused_by_name():
+    from server.specs.releases import TreeError, unzip_tree
+
+    bomb = _zip({f"config/forms/f{i}.json": b" " * (1024 * 1024) for i in range(21)})
+    assert len(bomb) < 200_000
+    with pytest.raises(TreeError, match="解压后超过 20 MB"):
+        unzip_tree(bomb)
+    good = _zip({"config/forms/a.json": b"{}"})
+    corrupt = good.replace(b"{}", b"[]") if b"{}" in good else good
+    stored = _zip({"config/forms/a.json": b'{"title": "x"}'}, zipfile.ZIP_STORED)
+    damaged = stored.replace(b'{"title": "x"}', b'{"title": "y"}')
+    with pytest.raises(TreeError, match="无法从压缩包中读出"):
+        unzip_tree(damaged)
+    with pytest.raises(TreeError, match="不是 zip"):
+        unzip_tree(b"PK\x03\x04 not really")
+    assert unzip_tree(_zip({"config/forms/a.json": b"{}", "config/.release": b"7\n"})) == ({"forms/a.json": "{}"}, 7)
+    assert corrupt
+
+
+def test_an_old_export_imported_after_a_later_publish_is_told(studio, tmp_path):
+    from server.specs import releases
+
+    admin = browser(studio, "admin")
+    exported = admin.get("/admin/config/releases/1/export.zip").data
+    post(admin, "/admin/config/parameters", {"satisfaction_threshold": "85"})
+    post(admin, "/admin/config/publish", {"note": "降至85", "release": "1"})
+    tree, seq = releases.unzip_tree(exported)
+    assert seq == 1
+    tree["dashboard.json"] = tree["dashboard.json"].replace("统计", "统计改", 1)
+    edited = releases.zip_tree(tree, seq)
+    # in the browser: the stale parameters file is drafted as begun from version 1, so it shows as moved on
+    post(admin, "/admin/config/import", {"archive": (io.BytesIO(edited), "c.zip")}, content_type="multipart/form-data")
+    refused = post(admin, "/admin/config/publish", {"note": "导入", "release": "2"})
+    assert refused.status_code == 422 and PARAMS in refused.get_data(as_text=True)
+    # on the command line: refused unless forced
+    (tmp_path / "c.zip").write_bytes(edited)
+    result = studio.test_cli_runner().invoke(args=["config", "import", str(tmp_path / "c.zip"), "--note", "导入"])
+    assert result.exit_code == 1 and "不是从版本 2 导出的" in result.output
+    assert '"value": 85' in live_text(studio, PARAMS)
 def identified_area(app) -> tuple[int, str]:  # type: ignore[no-untyped-def]
     """A key area of 城关街道 just identified (the stage of the 建议书). (id, number)"""
     from tests.keyareas import area_at
@@ -437,7 +589,7 @@ def test_a_zip_imported_in_the_browser_becomes_drafts(studio):
         tree = releases.tree_of(releases.latest_release())
     tree[PARAMS] = tree[PARAMS].replace('"value": 90', '"value": 88', 1)
     del tree["dashboard.json"]
-    response = post(admin, "/admin/config/import", {"archive": (io.BytesIO(releases.zip_tree(tree)), "c.zip")},
+    response = post(admin, "/admin/config/import", {"archive": (io.BytesIO(releases.zip_tree(tree, 1)), "c.zip")},
                     content_type="multipart/form-data")
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/config/publish")
     page = admin.get("/admin/config/publish").get_data(as_text=True)
@@ -457,3 +609,31 @@ def test_an_org_sheet_import_after_a_studio_publish_keeps_the_studio_change(stud
                           content_type="multipart/form-data")
     assert "已导入" in response.get_data(as_text=True)
     assert '"value": 85' in live_text(studio, PARAMS)  # the import started from the live release, not the folder
+
+
+def test_a_new_file_is_added_from_the_studio(studio):
+    """The 2027 holidays, which the calendar package does not know yet, added as calendar/2027.json."""
+    import json
+
+    admin = browser(studio, "admin")
+    path = "calendar/2027.json"
+    assert admin.get(f"/admin/config/file?path={path}").status_code == 404  # not a file until created
+    page = admin.get(f"/admin/config/file?path={path}&new=1")
+    assert page.status_code == 200 and "新文件" in page.get_data(as_text=True)
+    text = json.dumps({"holidays": ["2027-01-01", {"from": "2027-02-06", "to": "2027-02-12", "title": "春节"}],
+                       "workdays": ["2027-02-20"], "source": "国务院办公厅关于2027年部分节假日安排的通知"},
+                      ensure_ascii=False, indent=2)
+    saved = post(admin, "/admin/config/file", {"path": path, "text": text})
+    assert "检查通过" in saved.get_data(as_text=True)
+    assert post(admin, "/admin/config/publish", {"note": "2027年节假日安排", "release": "1"}).status_code == 302
+    assert live_text(studio, path) == text
+    with studio.app_context():
+        calendar = studio.extensions["registry"].live.calendar
+        assert not calendar.is_working_day(date(2027, 2, 8)) and calendar.is_working_day(date(2027, 2, 20))
+
+
+@pytest.mark.parametrize("url", ["/admin/config/releases/2147483648", "/admin/config/releases/99999999999999999999",
+                                 "/admin/config/releases/7/export.zip", "/admin/config/preview/form/nope",
+                                 "/admin/config/preview/document/nope"])
+def test_what_names_nothing_is_404(studio, url):
+    assert browser(studio, "admin").get(url).status_code == 404

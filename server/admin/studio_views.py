@@ -7,6 +7,7 @@ note, the releases with restore and export. Everything is the administrator's dr
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -25,10 +26,17 @@ from server.forms.model import build_form
 from server.forms.validate import validate
 from server.ids import parse_id
 from server.specs import releases
+from server.specs.models import ConfigRelease
+from server.specs.releases import text_digest
 from server.specs.schemas import schema_for
 from server.studio import catalog, drafts, parameters, preview
 from server.studio.publish import PublishRefused, check, publish_drafts, restore
 from server.timeutil import local
+
+
+MAX_SEQ = 2**31 - 1
+DIGITS = re.compile(r"[0-9]{1,9}")  # not isdigit(): "²" is a digit to Python, not to int()
+DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def _workspace() -> drafts.Workspace:
@@ -43,8 +51,20 @@ def _path() -> str:
         abort(404)
 
 
+def _release_or_404(seq: int) -> ConfigRelease:
+    row = releases.release(seq) if seq <= MAX_SEQ else None  # a number past the column's range names none
+    if row is None:
+        raise NotFound(f"release {seq}")
+    return row
+
+
 def _version(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    return int(value) if value and DIGITS.fullmatch(value) else None
+
+
+def _digest(value: str | None) -> str | None:
+    """The base a page was showing: a SHA-256 in hex, "" for a file that did not exist, None if not sent."""
+    return value if value is not None and (value == "" or DIGEST.fullmatch(value)) else None
 
 
 class ConfigStudioView(AdminPage):
@@ -71,7 +91,8 @@ class ConfigStudioView(AdminPage):
         typed: dict[str, str] = {}
         if request.method == "POST":
             typed = {p.name: request.form[p.name] for p in params if p.name in request.form}
-            new_text, errors = parameters.apply(text or "", typed)
+            was = {p.name: request.form[f"was-{p.name}"] for p in params if f"was-{p.name}" in request.form}
+            new_text, errors = parameters.apply(text or "", typed, was)
             if not errors:
                 drafts.save(space, current_user.id, catalog.PARAMETERS, new_text, None)
                 db.session.commit()
@@ -79,6 +100,7 @@ class ConfigStudioView(AdminPage):
                 return redirect(url_for(".parameters"))
         live = {p.name: p.value for p in parameters.read(space.live.get(catalog.PARAMETERS, "")) or []}
         return self.render("admin/studio/parameters.html", params=params, errors=errors, typed=typed, live=live,
+                           shown=parameters.shown,
                            drafted=catalog.PARAMETERS in space.drafts), (422 if errors else 200)
 
     # -- the editor ---------------------------------------------------------------------------------
@@ -92,7 +114,8 @@ class ConfigStudioView(AdminPage):
         if request.method == "POST":
             text = request.form.get("text", "")
             try:
-                drafts.save(space, current_user.id, path, text, _version(request.form.get("version")))
+                drafts.save(space, current_user.id, path, text, _version(request.form.get("version")),
+                            _digest(request.form.get("base")))
                 db.session.commit()
             except drafts.DraftError as exc:
                 db.session.rollback()
@@ -109,6 +132,7 @@ class ConfigStudioView(AdminPage):
             moved=path in space.moved_on(), live_text=space.live.get(path), conflict=conflict,
             saved=request.method == "POST" and status == 200, kind=catalog.kind_of(path), local=local,
             has_schema=schema_for(path) is not None,
+            base=draft.base_digest if draft is not None else (text_digest(space.live[path]) if path in space.live else ""),
             problems=[{"line": e.line, "column": e.column, "message": e.message, "pointer": e.pointer}
                       for e in checked.errors_in(path)],
             diffs=releases.diff_trees({path: space.live[path]} if path in space.live else {},
@@ -236,9 +260,7 @@ class ConfigStudioView(AdminPage):
 
     @expose("/releases/<int:seq>", methods=("GET", "POST"))
     def release_view(self, seq: int):  # type: ignore[no-untyped-def]
-        row = releases.release(seq)
-        if row is None:
-            raise NotFound(f"release {seq}")
+        row = _release_or_404(seq)
         latest = releases.latest_release()
         note, problem, status = "", "", 200
         if request.method == "POST":
@@ -269,12 +291,16 @@ class ConfigStudioView(AdminPage):
             flash("请选择要导入的 zip 文件", "error")
             return redirect(url_for(".releases_list"))
         try:
-            tree = releases.unzip_tree(upload.read())
+            tree, exported = releases.unzip_tree(upload.read())
             space = _workspace()
+            source = releases.release(exported) if exported is not None and exported <= MAX_SEQ else None
+            # each draft is based on the file as exported, so that files published since show as moved on
+            bases = {p: text_digest(t) for p, t in releases.tree_of(source).items()} if source is not None else None
             changed = [path for path, text in sorted(tree.items()) if space.text(path) != text]
             for path in changed:
-                drafts.save(space, current_user.id, path, tree[path], None)
-        except (releases.TreeError, drafts.DraftError) as exc:
+                drafts.save(space, current_user.id, path, tree[path], None,
+                            bases.get(path, "") if bases is not None else None)
+        except (releases.TreeError, drafts.DraftError, drafts.DraftConflict) as exc:
             db.session.rollback()
             flash(f"导入失败，未做任何改动：{exc}", "error")
             return redirect(url_for(".releases_list"))
@@ -287,10 +313,8 @@ class ConfigStudioView(AdminPage):
 
     @expose("/releases/<int:seq>/export.zip")
     def export(self, seq: int) -> Response:
-        row = releases.release(seq)
-        if row is None:
-            raise NotFound(f"release {seq}")
-        response = make_response(releases.zip_tree(releases.tree_of(row)))
+        row = _release_or_404(seq)
+        response = make_response(releases.zip_tree(releases.tree_of(row), row.seq))
         response.headers["Content-Type"] = "application/zip"
         response.headers["Content-Disposition"] = f"attachment; filename=config-release-{seq}.zip"
         response.headers["Cache-Control"] = "no-store"

@@ -38,7 +38,7 @@ from server.records import stages
 from server.records.models import Record
 from server.records.scope import COUNTY_WIDE_ROLES, is_county_wide, record_scope
 from server.records.service import get_record, registry
-from server.specs.model import DocumentSpec
+from server.specs.model import ConfigSet, DocumentSpec, FormSpec
 from server.timeutil import CST, utcnow
 
 TEMPLATE_NAME = "document.html"
@@ -93,11 +93,13 @@ def statistics_documents(user: User) -> list[DocumentSpec]:
     return [s for _, s in sorted(registry().live.documents.items()) if s.is_statistics and may(user, s)]
 
 
-def _spec(doc_id: str, user: User, draft: DocumentSpec | None = None) -> DocumentSpec:
-    """The live document, if ``user`` may issue it. A ``draft`` is the configuration studio's preview
-    (county administrators check an edit's layout; they issue nothing, and nothing is numbered or kept)."""
+def _spec(doc_id: str, user: User, draft: ConfigSet | None = None) -> DocumentSpec:
+    """The live document, if ``user`` may issue it. A ``draft`` configuration is the configuration studio's
+    preview (county administrators check an edit's layout; they issue nothing, nothing is numbered or kept)."""
     if draft is not None:
-        return draft
+        if doc_id not in draft.documents:
+            raise NotFound(doc_id)
+        return draft.documents[doc_id]
     spec = registry().document(doc_id)
     if not may(user, spec):
         raise NotAllowed(f"issue:{doc_id}")
@@ -209,10 +211,18 @@ def today() -> date:
     return utcnow().astimezone(CST).date()
 
 
+def _form(form_id: str, draft: ConfigSet | None = None) -> FormSpec:
+    """The form as live, or as in the draft configuration being previewed."""
+    if draft is not None and form_id in draft.forms:
+        return registry().with_org(draft.forms[form_id])
+    return registry().form(form_id)
+
+
 def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | None = None,
-            draft: DocumentSpec | None = None) -> Prepared:
+            draft: ConfigSet | None = None) -> Prepared:
     """Check permission and scope, map the data, and build the template context (number left blank).
-    ``draft`` stands in for the live document (the configuration studio's preview of an edit)."""
+    ``draft`` stands in for the live configuration (the studio's preview of an edit: its document, forms
+    and parameters)."""
     spec = _spec(doc_id, user, draft)
     record, record_context = None, {}
     if spec.is_statistics:
@@ -237,17 +247,18 @@ def prepare(doc_id: str, user: User, record_id: int | None = None, month: str | 
             raise ValidationFailed([FieldError("/record_id", f"《{spec.title}》须由一条记录生成，请指定记录")])
         record = get_record(record_id, user)  # NotFound outside the user's scope
         if record.form_id != spec.form:
-            raise ValidationFailed([FieldError("/record_id", f"《{spec.title}》只能由「{registry().form(spec.form).title}」的记录生成")])
+            raise ValidationFailed([FieldError("/record_id", f"《{spec.title}》只能由「{_form(spec.form, draft).title}」的记录生成")])
         _require_state(spec, record)
         issuer = _issuer_unit(spec, user, record)
         _require_own_issuer(user, issuer, spec)
-        form = registry().form(record.form_id)
+        form = _form(record.form_id, draft)
         data = record_data(spec, record, build_form(form), form.title, today())
         record_context = {"number": record.number, "form_title": form.title,
                           "unit": db.session.get(OrgUnit, record.org_unit_id).name}
     names = _issuer_names(spec, issuer)
     date_text = cn_date(today().isoformat())
-    params = {n: p.value for n, p in (registry().live.rules.parameters.items() if registry().live.rules else [])}
+    rules = draft.rules if draft is not None else registry().live.rules
+    params = {n: p.value for n, p in (rules.parameters.items() if rules else [])}
     context = {
         "doc": {"title": spec.title, "mark": names["mark"], "number": "", "signer": names["name"],
                 "date": date_text, "printer": names["name"], "printed_date": date_text, "draft": True},
@@ -284,7 +295,7 @@ def _render(prepared: Prepared) -> RenderResult:
 
 # -- preview and issue --------------------------------------------------------------------------
 def preview(doc_id: str, user: User, record_id: int | None = None, month: str | None = None,
-            draft: DocumentSpec | None = None) -> bytes:
+            draft: ConfigSet | None = None) -> bytes:
     """A 草稿 PDF: watermarked, no number taken (a full-width space where the sequence goes)."""
     prepared = prepare(doc_id, user, record_id, month, draft)
     short, year = prepared.short, today().year

@@ -93,3 +93,5 @@ class ConfigDraft(db.Model):
     base_release: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}  # an UPDATE or DELETE of a draft saved meanwhile fails

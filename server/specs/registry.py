@@ -75,6 +75,9 @@ class Registry:
         self.watch_files = watch_files
         self.pending: ConfigSet | None = None
         self.pending_tree: Tree | None = None
+        #: Audits a release made without a ``within`` of its own (files at start or saved, the command line,
+        #: an org sheet import); set by the app, since the audit log is not this package's.
+        self.on_release: Callable[[ConfigRelease], None] | None = None
         self.live = LiveConfig()
         self._lock = threading.Lock()
         self._checked_at = float("-inf")
@@ -134,6 +137,8 @@ class Registry:
                     if tree is not None else None)
             if within is not None:
                 within(made)
+            elif made is not None and self.on_release is not None:
+                self.on_release(made)
         self.pending = None
         self._adopt_from_db(force=True)
         forms = [c for c in changed if c != "org"]
@@ -141,9 +146,10 @@ class Registry:
             events.publish(events.FORMS_PUBLISHED, form_ids=forms)
         return PublishResult(self.live, changed, made.seq if made is not None else None)
 
-    def publish_files(self, published_by: str = "", source: str = "files", note: str = "") -> PublishResult:
+    def publish_files(self, published_by: str = "", source: str = "files", note: str = "",
+                      within: Callable[[ConfigRelease | None], None] | None = None) -> PublishResult:
         tree = releases.read_tree(self.config_dir)
-        return self.publish(self.load_files(), published_by, tree, source=source, note=note)
+        return self.publish(self.load_files(), published_by, tree, source=source, note=note, within=within)
 
     # -- per request --------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -161,12 +167,15 @@ class Registry:
             self._adopt_from_db()
 
     def _publish_pending(self) -> None:
-        """Publish what this process validated at start, unless those files are an earlier release (a
-        machine whose folder was not brought up to date after a publish in the studio must not undo it;
-        ``config reload`` publishes them on purpose). Another process may be doing the same."""
-        if self.pending_tree is not None and self._stale(self.pending_tree):
-            log.warning("config/ 中的文件是较早的配置版本，未发布；继续使用数据库中的当前版本"
-                        "（flask config export 可把当前版本写回文件）")
+        """Publish what this process validated at start, unless that would undo a later release unseen
+        (:func:`releases.behind`: a machine whose folder was not brought up to date after a publish in the
+        studio; ``config reload --force`` publishes such files on purpose). Another process may be
+        doing the same."""
+        live = releases.behind(self.pending_tree, releases.folder_release(self.config_dir)) \
+            if self.pending_tree is not None else None
+        if live is not None:
+            log.warning("config/ 中的文件落后于当前发布版本 %s（%s），未发布；继续使用数据库中的版本"
+                        "（flask config export 可把当前版本写回文件）", live.seq, releases.SOURCE_TITLES[live.source])
             self.pending = self.pending_tree = None
             self._adopt_from_db(force=True)
             return
@@ -177,17 +186,18 @@ class Registry:
             self.pending = None
             self._adopt_from_db(force=True)
 
-    @staticmethod
-    def _stale(tree: Tree) -> bool:
-        known = releases.seen(tree)
-        latest = releases.latest_release() if known is not None else None
-        return known is not None and latest is not None and known.seq != latest.seq
-
     def _publish_changed_files(self) -> None:
         try:
-            result = self.publish_files("file-watch")
+            tree = releases.read_tree(self.config_dir)
+            live = releases.behind(tree, releases.folder_release(self.config_dir), exact_copies=False)
+            if live is not None:
+                self._files_stamp = self._stamp()
+                log.error("配置文件已修改，但当前版本 %s 是%s发布的，发布这些文件会撤销它：未发布"
+                          "（flask config export 写回文件后再修改）", live.seq, releases.SOURCE_TITLES[live.source])
+                return
+            result = self.publish(self.load_files(), "file-watch", tree)
             log.warning("配置已重新加载：%s", ", ".join(result.changed_forms) or "无表单变化")
-        except ConfigInvalid as exc:
+        except (ConfigInvalid, releases.TreeError) as exc:
             log.error("配置文件有错误，继续使用旧版本：\n%s", exc)
 
     def _adopt_from_db(self, force: bool = False) -> None:
@@ -298,7 +308,8 @@ class Registry:
         if not self.config_dir.is_dir():
             return ()
         return tuple(
-            (str(p), p.stat().st_mtime) for p in sorted(self.config_dir.rglob("*.json")) if p.is_file()
+            (str(p), p.stat().st_mtime) for p in sorted(self.config_dir.rglob("*"))
+            if p.is_file() and p.suffix in releases.SUFFIXES
         )
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import difflib
 import hashlib
 import io
+import re
 import tempfile
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import func, select
@@ -28,8 +29,15 @@ Tree = dict[str, str]  # path under config/ ("forms/dispute.json") -> the file's
 
 SUFFIXES = (".json", ".html", ".css")
 MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_TREE_BYTES = 20 * 1024 * 1024  # a whole configuration (the county's is 0.6 MB): a zip bomb stops here
 MAX_FILES = 1000
-TOP_FOLDERS = {"forms", "rules", "facts", "workflows", "documents", "org", "calendar"}  # a zip of config/'s content
+TOP_FOLDERS = {"forms", "rules", "facts", "workflows", "documents", "org", "calendar"}
+TOP_FILES = {"dashboard.json"}
+_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}")
+MAX_PATH = 200  # config_drafts.path
+#: Written beside an export (folder or zip): the release it holds, so that an import or a reload of it
+#: after a later publish can tell that it would undo that publish. Hidden: no loader reads it.
+MANIFEST = ".release"
 
 SOURCE_TITLES = {"files": "配置文件", "studio": "配置工作台", "restore": "恢复旧版本", "import": "导入"}
 
@@ -56,14 +64,24 @@ def tree_digest(tree: Tree) -> str:
 
 
 def check_path(path: str) -> str:
-    """A file path of a tree, or TreeError: relative, no ``..``, no hidden parts, a known suffix."""
-    parts = PurePosixPath(path).parts
-    if (not parts or path.startswith("/") or "\\" in path or any(p in ("", ".", "..") or p.startswith(".")
-                                                                 for p in parts)):
-        raise TreeError(f"{path}：文件路径应为 config/ 下的相对路径")
+    """A file path of a tree, or TreeError: relative, in a folder the loaders read (or a known top-level
+    file), plain names (letters, digits, ``_ . -``; not hidden), a known suffix, short enough to store."""
+    parts = path.split("/")
+    if len(path) > MAX_PATH or not all(_PART.fullmatch(p) for p in parts):
+        raise TreeError(f"{path[:MAX_PATH]}：文件路径应为 config/ 下的相对路径，由字母、数字、下划线、点和连字符组成")
     if not path.endswith(SUFFIXES):
         raise TreeError(f"{path}：只接受 {'、'.join(SUFFIXES)} 文件")
+    if not (parts[0] in TOP_FOLDERS and len(parts) > 1 or path in TOP_FILES):
+        raise TreeError(f"{path}：配置文件应在 {'、'.join(sorted(TOP_FOLDERS))} 目录中，或为 {'、'.join(TOP_FILES)}")
     return path
+
+
+def is_config_path(path: str) -> bool:
+    try:
+        check_path(path)
+    except TreeError:
+        return False
+    return True
 
 
 def _decode(path: str, data: bytes) -> str:
@@ -81,12 +99,29 @@ def read_tree(config_dir: Path) -> Tree:
     tree: Tree = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        if not path.is_file() or not rel.endswith(SUFFIXES) or any(p.startswith(".") for p in rel.split("/")):
-            continue
-        tree[rel] = _decode(rel, path.read_bytes())
-    if len(tree) > MAX_FILES:
-        raise TreeError(f"配置文件超过 {MAX_FILES} 个")
+        if path.is_file() and is_config_path(rel):
+            tree[rel] = _decode(rel, path.read_bytes())
+            if len(tree) > MAX_FILES:
+                raise TreeError(f"配置文件超过 {MAX_FILES} 个")
     return tree
+
+
+def folder_release(config_dir: Path) -> int | None:
+    """The release a folder was exported from (its manifest), if it says."""
+    try:
+        text = (Path(config_dir) / MANIFEST).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+def export_folder(tree: Tree, seq: int, target: Path) -> None:
+    """Make ``target`` hold exactly ``tree`` (configuration files it lacks are removed) and its manifest."""
+    stale = set(read_tree(target)) - set(tree) if target.exists() else set()
+    for path in stale:
+        (target / path).unlink()
+    write_tree(tree, target)
+    (target / MANIFEST).write_text(f"{seq}\n", encoding="utf-8")
 
 
 def write_tree(tree: Tree, target: Path) -> None:
@@ -97,37 +132,54 @@ def write_tree(tree: Tree, target: Path) -> None:
         out.write_text(text, encoding="utf-8")
 
 
-def zip_tree(tree: Tree, folder: str = "config") -> bytes:
+def zip_tree(tree: Tree, seq: int | None = None, folder: str = "config") -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path, text in sorted(tree.items()):
             archive.writestr(f"{folder}/{path}", text.encode("utf-8"))
+        if seq is not None:
+            archive.writestr(f"{folder}/{MANIFEST}", f"{seq}\n")
     return buffer.getvalue()
 
 
-def unzip_tree(data: bytes) -> Tree:
-    """The tree in a zip made by :func:`zip_tree` (or by zipping a config folder by hand): entries may sit
-    under one top folder; anything but configuration files is refused by name, nothing is extracted to disk."""
+def unzip_tree(data: bytes) -> tuple[Tree, int | None]:
+    """The tree in a zip made by :func:`zip_tree` (or by zipping a config folder by hand) and the release
+    its manifest names: entries may sit under one top folder; anything but configuration files is refused
+    by name; sizes are checked before anything is read; nothing is extracted to disk."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, ValueError):
         raise TreeError("上传的文件不是 zip 压缩包") from None
     with archive:
         entries = [e for e in archive.infolist() if not e.is_dir()]
         if len(entries) > MAX_FILES:
             raise TreeError(f"压缩包中的文件超过 {MAX_FILES} 个")
+        if sum(e.file_size for e in entries) > MAX_TREE_BYTES:
+            raise TreeError(f"压缩包解压后超过 {MAX_TREE_BYTES // 1024 // 1024} MB")
         names = [e.filename for e in entries]
         tops = {n.split("/", 1)[0] for n in names}
-        strip = len(tops) == 1 and all("/" in n for n in names) and not tops & TOP_FOLDERS
+        strip = len(tops) == 1 and all("/" in n for n in names) and not tops & (TOP_FOLDERS | TOP_FILES)
         tree: Tree = {}
+        seq = None
         for entry in entries:
             path = entry.filename.split("/", 1)[1] if strip else entry.filename
             if entry.file_size > MAX_FILE_BYTES:
-                raise TreeError(f"{path}：文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB")
-            tree[check_path(path)] = _decode(path, archive.read(entry))
+                raise TreeError(f"{path[:MAX_PATH]}：文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB")
+            if path == MANIFEST:
+                text = _read(archive, entry, path).strip()
+                seq = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+                continue
+            tree[check_path(path)] = _decode(path, _read(archive, entry, path))
     if not tree:
         raise TreeError("压缩包中没有配置文件")
-    return tree
+    return tree, seq
+
+
+def _read(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, path: str) -> bytes:
+    try:
+        return archive.read(entry)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, ValueError, OSError) as exc:
+        raise TreeError(f"{path[:MAX_PATH]}：无法从压缩包中读出（{type(exc).__name__}：损坏、加密或不支持的压缩方式）") from None
 
 
 @contextmanager
@@ -168,6 +220,26 @@ def seen(tree: Tree) -> ConfigRelease | None:
     """The latest release made of exactly these files, if any."""
     return db.session.scalars(select(ConfigRelease).where(ConfigRelease.tree_digest == tree_digest(tree))
                               .order_by(ConfigRelease.seq.desc()).limit(1)).first()
+
+
+def behind(tree: Tree, manifest: int | None, *, exact_copies: bool = True) -> ConfigRelease | None:
+    """The live release that publishing ``tree`` would undo unseen, or None when publishing it is safe.
+
+    ``tree`` is behind when it is exactly an earlier release (a folder not brought up to date after a later
+    publish; ``exact_copies``), or when the live release was made elsewhere than in files (the studio, an
+    import, a restore) and ``tree`` was not exported from it (``manifest``, the release a folder or zip was
+    exported from). Files are where a folder's own edits come from, so a live release made from files
+    does not hold a folder back."""
+    latest = latest_release()
+    if latest is None or latest.tree_digest == tree_digest(tree):
+        return None
+    if exact_copies:
+        known = seen(tree)
+        if known is not None and known.seq != latest.seq:
+            return latest
+    if latest.source == "files" or manifest == latest.seq:
+        return None
+    return latest
 
 
 def tree_of(row: ConfigRelease) -> Tree:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from server.auth.models import User
 from server.extensions import db
@@ -27,7 +29,8 @@ class DraftConflict(Exception):
     """The draft was saved elsewhere (another tab) after this page was opened."""
 
     def __init__(self, current: int):
-        super().__init__(f"此草稿已在别处保存过（当前第 {current} 稿），你提交的内容未保存；请复制你的修改后刷新页面")
+        super().__init__("此草稿已在别处（另一个窗口）保存过，你提交的内容未保存；下方保留了你的内容，"
+                         "请复制后刷新页面再合并")
         self.current = current
 
 
@@ -66,37 +69,57 @@ def workspace(user_id: int) -> Workspace:
     return Workspace(live, tree, drafts)
 
 
-def save(space: Workspace, user_id: int, path: str, text: str, expected_version: int | None) -> ConfigDraft | None:
+DRAFT_MAX_BYTES = 1536 * 1024  # below the 2 MB request cap, so that the page can say it
+
+
+def save(space: Workspace, user_id: int, path: str, text: str, expected_version: int | None,
+         base: str | None = None) -> ConfigDraft | None:
     """Keep ``text`` as the user's draft of ``path`` (None, and no draft, when it is the live text again).
-    The caller commits."""
+
+    ``base`` is the digest of the live file the page was showing when the user began ("" for a new file):
+    a draft begun on a page opened before a colleague's publish is based on what the user saw, so it
+    shows as moved on instead of silently undoing that publish. ``expected_version`` is the draft
+    version the page was showing (DraftConflict when another tab saved since). The caller commits."""
     try:
         check_path(path)
     except releases.TreeError as exc:
         raise DraftError(str(exc)) from None
     if "\x00" in text:
         raise DraftError("文件中不能含有 NUL 字符（\\0）")
-    if len(text.encode("utf-8")) > releases.MAX_FILE_BYTES:
-        raise DraftError(f"文件超过 {releases.MAX_FILE_BYTES // 1024 // 1024} MB")
+    if len(text.encode("utf-8")) > DRAFT_MAX_BYTES:
+        raise DraftError(f"文件超过 {DRAFT_MAX_BYTES // 1024} KB")
     text = text.replace("\r\n", "\n")
     draft = space.drafts.get(path)
     if draft is not None and expected_version is not None and draft.version != expected_version:
         raise DraftConflict(draft.version)
-    if text == space.live.get(path):
+    live = space.live.get(path)
+    if text == live and (base is None or base == (text_digest(live) if live is not None else "")):
         if draft is not None:
-            db.session.delete(draft)
+            _delete(draft)
             del space.drafts[path]
         return None
     if draft is None:
-        base = space.live.get(path)
-        draft = ConfigDraft(user_id=user_id, path=path, text=text, base_release=space.seq, version=1,
-                            base_digest=text_digest(base) if base is not None else "")
+        draft = ConfigDraft(user_id=user_id, path=path, text=text, base_release=space.seq,
+                            base_digest=base if base is not None else (text_digest(live) if live is not None else ""))
         db.session.add(draft)
         space.drafts[path] = draft
     else:
         draft.text = text
-        draft.version += 1
-    db.session.flush()
+    try:
+        db.session.flush()  # the version column makes this UPDATE … WHERE version = the one read
+    except (IntegrityError, StaleDataError):  # another tab created or saved the same draft a moment ago
+        db.session.rollback()
+        raise DraftConflict(0) from None
     return draft
+
+
+def _delete(draft: ConfigDraft) -> None:
+    db.session.delete(draft)
+    try:
+        db.session.flush()
+    except StaleDataError:  # saved again by another tab meanwhile: that newer draft stays
+        db.session.rollback()
+        raise DraftConflict(0) from None
 
 
 def discard(space: Workspace, path: str | None = None) -> None:
@@ -123,5 +146,9 @@ def others(user_id: int, path: str) -> list[tuple[str, datetime]]:
     return [(user.label, at) for user, at in rows]
 
 
-def drop_all(user_id: int) -> None:
-    db.session.execute(delete(ConfigDraft).where(ConfigDraft.user_id == user_id))
+def drop_published(user_id: int, versions: dict[str, int]) -> None:
+    """Remove the drafts just published, each only if it is still the version that was published (a tab
+    that saved again meanwhile keeps its newer draft)."""
+    for path, version in versions.items():
+        db.session.execute(delete(ConfigDraft).where(ConfigDraft.user_id == user_id, ConfigDraft.path == path,
+                                                     ConfigDraft.version == version))

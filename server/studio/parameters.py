@@ -102,19 +102,36 @@ def parse(parameter: Parameter, typed: str) -> Any:
     return value
 
 
-def apply(text: str, typed: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+def shown(value: Any) -> str:
+    """A value as the form shows it (and posts it back in ``was-<name>``)."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def apply(text: str, typed: Mapping[str, str], was: Mapping[str, str] | None = None) -> tuple[str, dict[str, str]]:
     """``text`` with the typed values in place of the old ones, and a message per field that is wrong
-    (then nothing is applied). Fields not typed keep their values."""
+    (then nothing is applied). Fields not typed keep their values.
+
+    ``was`` is what the form showed for each field. A field typed as it was shown is not a change, so a
+    value a colleague published after the page was opened stays; a field the user did change, whose value
+    has changed meanwhile too, is refused with both values named (nobody overwrites a change unseen)."""
+    was = was or {}
     params = read(text) or []
     errors: dict[str, str] = {}
     changes: dict[str, Any] = {}
     for parameter in params:
         if parameter.name not in typed:
             continue
+        before = was.get(parameter.name)
+        if before is not None and typed[parameter.name].strip() == before.strip():
+            continue
         try:
             value = parse(parameter, typed[parameter.name])
         except ValueError as exc:
             errors[parameter.name] = str(exc)
+            continue
+        if before is not None and before != shown(parameter.value):
+            errors[parameter.name] = (f"打开页面后此参数已被改为 {shown(parameter.value)}（原为 {before}），"
+                                      "你的修改未保存；请核对后重新填写")
             continue
         if value != parameter.value or type(value) is not type(parameter.value):
             changes[parameter.name] = value

@@ -29,10 +29,7 @@ def form(config: ConfigSet, form_id: str) -> FormSpec:
 
 def document_pdf(config: ConfigSet, doc_id: str, user: User, record_id: int | None, month: str | None) -> bytes:
     """The draft document as a 草稿 PDF (watermarked, no number taken), for one record or month."""
-    spec = config.documents.get(doc_id)
-    if spec is None:
-        raise NotFound(doc_id)
-    return documents.preview(doc_id, user, record_id, month, draft=spec)
+    return documents.preview(doc_id, user, record_id, month, draft=config)
 
 
 def document_records(config: ConfigSet, doc_id: str) -> list[tuple[int, str, str]]:

@@ -90,9 +90,10 @@ def publish_drafts(user: User, note: str, expect_release: int) -> int:
     if checked.config is None:
         raise PublishRefused(f"草稿有 {len(checked.errors)} 处错误，未发布；请先改正")
     paths = sorted(space.drafts)
+    versions = {path: draft.version for path, draft in space.drafts.items()}
 
     def record(made: ConfigRelease | None) -> None:
-        drafts.drop_all(user.id)
+        drafts.drop_published(user.id, versions)
         if made is not None:
             log_event("config_publish", "config_release", object_id=made.seq, user_id=user.id,
                       subject=f"配置版本 {made.seq}", detail=f"{note}\n修改的文件：{'、'.join(paths)}")
