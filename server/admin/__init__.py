@@ -29,6 +29,7 @@ from server.auth.models import ApiToken, User
 from server.extensions import babel, db
 from server.org.models import OrgUnit
 from server.records.models import AuditEntry, Record
+from server.specs.models import ConfigRelease
 
 LOCALE = "zh_Hans_CN"
 TRANSLATIONS = Path(__file__).parent.parent / "translations"  # fills gaps in flask-admin's own catalog
@@ -45,6 +46,7 @@ class HomeView(AdminHome):
             "tokens": count(ApiToken, ApiToken.revoked_at.is_(None)),
             "units": count(OrgUnit, OrgUnit.is_active.is_(True)),
             "records": count(Record), "audit": count(AuditEntry),
+            "release": db.session.scalar(select(func.max(ConfigRelease.seq))),
         }
         return self.render("admin/app_home.html", counts=counts)
 
