@@ -195,6 +195,17 @@ def login_session(user) -> str:  # type: ignore[no-untyped-def]
     return start(user)
 
 
+def session_client(app, username: str):  # type: ignore[no-untyped-def]
+    """A test client logged in as ``username`` with a browser session (cookie, CSRF tokens in pages)."""
+    client = app.test_client()
+    with app.app_context():
+        session_id = login_session(user_named(username))
+    with client.session_transaction() as session:
+        session["_user_id"] = session_id
+        session["_fresh"] = True
+    return client
+
+
 def user_named(username: str):  # type: ignore[no-untyped-def]
     from server.auth.models import User
 

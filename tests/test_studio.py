@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.extensions import db
-from tests.conftest import PASSWORD, login_session, user_named
+from tests.conftest import PASSWORD, session_client, user_named
 
 PROJECT_CONFIG = Path(__file__).parent.parent / "config"
 PARAMS = "rules/parameters.json"
@@ -42,13 +42,7 @@ def studio(make_app, config_copy):  # type: ignore[no-untyped-def]
 
 
 def browser(app, username: str):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    with app.app_context():
-        sid = login_session(user_named(username))
-    with client.session_transaction() as session:
-        session["_user_id"] = sid
-        session["_fresh"] = True
-    return client
+    return session_client(app, username)
 
 
 def token_of(client, url: str = "/admin/config/") -> str:  # type: ignore[no-untyped-def]

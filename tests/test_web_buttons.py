@@ -181,15 +181,9 @@ def _build_site(make_app):  # type: ignore[no-untyped-def]
 
 
 def _client_for(app, username: str):  # type: ignore[no-untyped-def]
-    from tests.conftest import login_session, user_named
+    from tests.conftest import session_client
 
-    client = app.test_client()
-    with app.app_context():
-        session_id = login_session(user_named(username))
-    with client.session_transaction() as session:
-        session["_user_id"] = session_id
-        session["_fresh"] = True
-    return client
+    return session_client(app, username)
 
 
 def test_no_rendered_button_or_link_answers_403_for_any_demo_role(make_app, monkeypatch):

@@ -79,6 +79,25 @@ def serve(app: Flask) -> Iterator[LiveServer]:
         yield LiveServer(app, url)
 
 
+def shipped_app(make_app: Any, tmp_path: Path, users: Any) -> Flask:
+    """An app on a copy of the shipped configuration (``tmp_path/config``; the demo org tree is synced by
+    the registry) with ``users`` created: (username, role, org code, display name), password PASSWORD."""
+    import shutil
+
+    from server.auth.service import create_user
+    from server.settings import PROJECT_ROOT
+    from tests.conftest import PASSWORD
+
+    config = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    app = make_app(config_dir=config)
+    with app.app_context():
+        for username, role, org, label in users:
+            create_user(username, PASSWORD, role=role, org_code=org, display_name=label)
+        db.session.remove()
+    return app
+
+
 @contextmanager
 def serve_app(app: Flask) -> Iterator[str]:
     """Serve ``app`` as it is (its own org and users) on a free port in a background thread; yields its URL."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -23,8 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from server.extensions import db
-from server.settings import PROJECT_ROOT
-from tests.e2e.conftest import TIMEOUT_MS, serve_app
+from tests.e2e.conftest import TIMEOUT_MS, serve_app, shipped_app
 
 pytestmark = pytest.mark.e2e
 
@@ -56,15 +54,7 @@ def _serve(app: Any) -> Iterator[str]:
 
 @pytest.fixture
 def shipped(make_app, tmp_path) -> Iterator[tuple[Any, str]]:  # type: ignore[no-untyped-def]
-    config = tmp_path / "config"
-    shutil.copytree(PROJECT_ROOT / "config", config)
-    app = make_app(config_dir=config)
-    with app.app_context():
-        from server.auth.service import create_user
-
-        for username, role, org, label in (CLERK, POLICE):
-            create_user(username, PASSWORD, role=role, org_code=org, display_name=label)
-        db.session.remove()
+    app = shipped_app(make_app, tmp_path, (CLERK, POLICE))
     with _serve(app) as url:
         yield app, url
 

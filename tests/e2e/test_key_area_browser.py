@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Iterator
 
 import pytest
 
-from server.extensions import db
 from server.settings import PROJECT_ROOT
 from server.workflow.calendar import add_months
-from tests.e2e.conftest import TIMEOUT_MS, serve_app
-from tests.e2e.test_flow_browser import (CLERK, PASSWORD, POLICE, Browsers, _expect, check_page, china_now,
+from tests.e2e.conftest import TIMEOUT_MS, serve_app, shipped_app
+from tests.e2e.test_flow_browser import (CLERK, POLICE, Browsers, _expect, check_page, china_now,
                                          detail_cell, flow_button, flow_section, log_in, state_badge, timeline)
 
 pytestmark = pytest.mark.e2e
@@ -46,15 +44,7 @@ NUMBER = re.compile(r"ZD-139901001000-\d{4}-\d{3}")
 @pytest.fixture
 def key_area_server(make_app, tmp_path) -> Iterator[tuple[Any, str]]:  # type: ignore[no-untyped-def]
     """The shipped configuration and demo org tree, three users, served on a free port."""
-    config = tmp_path / "config"
-    shutil.copytree(PROJECT_ROOT / "config", config)
-    app = make_app(config_dir=config)
-    with app.app_context():
-        from server.auth.service import create_user
-
-        for username, role, org, label in (CLERK, POLICE, COUNTY):
-            create_user(username, PASSWORD, role=role, org_code=org, display_name=label)
-        db.session.remove()
+    app = shipped_app(make_app, tmp_path, (CLERK, POLICE, COUNTY))
     with serve_app(app) as url:
         yield app, url
 
