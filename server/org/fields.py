@@ -47,19 +47,35 @@ def _choice(code: str, name: str, parent: str) -> dict[str, str]:
 
 def scoped_fields(schema: Mapping[str, Any]) -> list[str]:
     """Pointers (rows as ``*``) of the place fields a user may fill only with units of their own area."""
-    return [pointer for field, pointer in _org_fields(schema, "") if field["x-ui"]["org"].get("scoped")]
+    return [pointer for field, pointer in _fields_of(schema) if field["x-ui"]["org"].get("scoped")]
 
 
 def within_fields(schema: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(pointer, pointer of the field whose unit it must lie beneath) of org fields with ``within``
     (a village beneath the township chosen in another field)."""
-    return [(pointer, field["x-ui"]["org"]["within"]) for field, pointer in _org_fields(schema, "")
+    return [(pointer, field["x-ui"]["org"]["within"]) for field, pointer in _fields_of(schema)
             if isinstance(field["x-ui"]["org"].get("within"), str)]
 
 
 def route_fields(schema: Mapping[str, Any]) -> list[str]:
     """Pointers (without row indices: ``/a/*/b``) of the org fields whose unit a record is routed to."""
-    return [pointer for field, pointer in _org_fields(schema, "") if field["x-ui"]["org"].get("route")]
+    return [pointer for field, pointer in _fields_of(schema) if field["x-ui"]["org"].get("route")]
+
+
+#: id(schema) -> (schema, its org fields): every save asks about the same few published schemas, which are
+#: never changed once loaded (a new version is a new dict), so each is walked once per process.
+_WALKED: dict[int, tuple[Mapping[str, Any], list[tuple[dict[str, Any], str]]]] = {}
+
+
+def _fields_of(schema: Mapping[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    hit = _WALKED.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    found = list(_org_fields(schema, ""))
+    if len(_WALKED) > 1000:  # schemas of versions no longer served
+        _WALKED.clear()
+    _WALKED[id(schema)] = (schema, found)
+    return found
 
 
 def _org_fields(schema: Any, pointer: str) -> Iterator[tuple[dict[str, Any], str]]:

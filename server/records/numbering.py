@@ -8,28 +8,25 @@ from __future__ import annotations
 
 import string
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import text
 
 from server.extensions import db
-from server.records.models import NumberCounter
 from server.specs.model import FormSpec
 
 DEFAULT_PATTERN = "{org_code}-{year}-{seq:04d}"
 
 
+#: The counter's upsert, in the syntax PostgreSQL and SQLite (3.35+) share; written once as text, since
+#: building the statement with the ORM's dialect constructs on every save costs more than the round trip.
+NEXT_SEQ = text(
+    "INSERT INTO number_counters (form_id, org_unit_id, year, last_seq) VALUES (:form_id, :org_unit_id, :year, 1) "
+    "ON CONFLICT (form_id, org_unit_id, year) DO UPDATE SET last_seq = number_counters.last_seq + 1 "
+    "RETURNING last_seq")
+
+
 def next_seq(form_id: str, org_unit_id: int, year: int) -> int:
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(NumberCounter)
-        .values(form_id=form_id, org_unit_id=org_unit_id, year=year, last_seq=1)
-        .on_conflict_do_update(
-            index_elements=["form_id", "org_unit_id", "year"],
-            set_={"last_seq": NumberCounter.last_seq + 1},
-        )
-        .returning(NumberCounter.last_seq)
-    )
-    return int(db.session.execute(stmt).scalar_one())
+    return int(db.session.execute(NEXT_SEQ, {"form_id": form_id, "org_unit_id": org_unit_id, "year": year})
+               .scalar_one())
 
 
 def format_number(form: FormSpec, *, org_code: str, year: int, seq: int) -> str:

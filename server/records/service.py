@@ -159,7 +159,7 @@ def insert_record(form: FormSpec, data: dict[str, Any], user: User, unit: OrgUni
     db.session.add(record)
     db.session.flush()
     _audit(user, "create", record, json_diff({}, data))
-    _route_by_fields(form, record, user)
+    _route_by_fields(form, record, user, new=True)
     publish(RECORD_SAVING, record=record, user=user, created=True, previous=None)
     return record
 
@@ -378,14 +378,18 @@ def _add_route(record: Record, unit: OrgUnit, source: str, user: User | None) ->
               detail=f"{unit.code} {unit.name}（{source}）", form_id=record.form_id, record_version=record.version)
 
 
-def _route_by_fields(form: FormSpec, record: Record, user: User | None) -> None:
+def _route_by_fields(form: FormSpec, record: Record, user: User | None, new: bool = False) -> None:
     """Make the record's field routes match its routing org fields (within the save).
 
     Units named now are routed to; a unit a field no longer names loses the route that field gave it
-    (routes from rules stay), so correcting a mistaken unit also withdraws the record from it.
+    (routes from rules stay), so correcting a mistaken unit also withdraws the record from it. A new
+    record of a ledger without routing fields has no routes to add or withdraw (no query at all).
     """
+    pointers = route_fields(form.schema)
+    if new and not pointers:
+        return
     wanted: dict[int, str] = {}
-    for pointer in route_fields(form.schema):
+    for pointer in pointers:
         for code in values_at(record.data, pointer):
             unit = unit_by_code(code)
             if unit is not None:
