@@ -20,6 +20,7 @@ import copy
 from typing import Any, Iterator, Mapping
 
 from server.forms.pointers import escape_token
+from server.memo import by_schema
 
 UnitIndex = Mapping[str, tuple[str, str, str]]  # code -> (name, kind, parent's name), active units in tree order
 
@@ -62,20 +63,9 @@ def route_fields(schema: Mapping[str, Any]) -> list[str]:
     return [pointer for field, pointer in _fields_of(schema) if field["x-ui"]["org"].get("route")]
 
 
-#: id(schema) -> (schema, its org fields): every save asks about the same few published schemas, which are
-#: never changed once loaded (a new version is a new dict), so each is walked once per process.
-_WALKED: dict[int, tuple[Mapping[str, Any], list[tuple[dict[str, Any], str]]]] = {}
-
-
+@by_schema
 def _fields_of(schema: Mapping[str, Any]) -> list[tuple[dict[str, Any], str]]:
-    hit = _WALKED.get(id(schema))
-    if hit is not None and hit[0] is schema:
-        return hit[1]
-    found = list(_org_fields(schema, ""))
-    if len(_WALKED) > 1000:  # schemas of versions no longer served
-        _WALKED.clear()
-    _WALKED[id(schema)] = (schema, found)
-    return found
+    return list(_org_fields(schema, ""))
 
 
 def _org_fields(schema: Any, pointer: str) -> Iterator[tuple[dict[str, Any], str]]:

@@ -23,6 +23,7 @@ from flask import current_app
 from server.errors import FieldError, NotFound
 from server.forms.parse import is_blank
 from server.forms.pointers import to_pointer
+from server.memo import by_schema
 from server.records.models import Record
 from server.specs.model import FormSpec
 from server.workflow.definition import Workflow
@@ -30,7 +31,12 @@ from server.workflow.definition import Workflow
 
 def section_states(form: FormSpec) -> dict[str, tuple[str, ...]]:
     """Top-level section name → the states it may be filled in (only sections that say so)."""
-    properties = form.schema.get("properties")
+    return _section_states(form.schema)
+
+
+@by_schema
+def _section_states(schema: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    properties = schema.get("properties")
     found: dict[str, tuple[str, ...]] = {}
     for key, schema in (properties.items() if isinstance(properties, Mapping) else ()):
         ui = schema.get("x-ui") if isinstance(schema, Mapping) else None
