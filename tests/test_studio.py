@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from tests.conftest import PASSWORD, session_client, user_named
+from tests.test_admin import token_of
 
 PROJECT_CONFIG = Path(__file__).parent.parent / "config"
 PARAMS = "rules/parameters.json"
@@ -41,17 +42,8 @@ def studio(make_app, config_copy):  # type: ignore[no-untyped-def]
     return app
 
 
-def browser(app, username: str):  # type: ignore[no-untyped-def]
-    return session_client(app, username)
-
-
-def token_of(client, url: str = "/admin/config/") -> str:  # type: ignore[no-untyped-def]
-    html = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 def post(client, url: str, data: dict[str, Any], **kwargs: Any):  # type: ignore[no-untyped-def]
-    return client.post(url, data={"csrf_token": token_of(client), **data}, **kwargs)
+    return client.post(url, data={"csrf_token": token_of(client, "/admin/config/"), **data}, **kwargs)
 
 
 def live_text(app, path: str) -> str:  # type: ignore[no-untyped-def]
@@ -69,14 +61,14 @@ def latest_seq(app) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_only_county_administrators_enter(studio):
-    assert browser(studio, "admin").get("/admin/config/").status_code == 200
-    assert browser(studio, "county").get("/admin/config/").status_code == 403
-    assert browser(studio, "county").get("/admin/config/parameters").status_code == 403
+    assert session_client(studio, "admin").get("/admin/config/").status_code == 200
+    assert session_client(studio, "county").get("/admin/config/").status_code == 403
+    assert session_client(studio, "county").get("/admin/config/parameters").status_code == 403
     assert studio.test_client().get("/admin/config/").status_code == 302  # to the login page
 
 
 def test_the_index_lists_every_kind_with_chinese_titles(studio):
-    html = browser(studio, "admin").get("/admin/config/").get_data(as_text=True)
+    html = session_client(studio, "admin").get("/admin/config/").get_data(as_text=True)
     for title in ("台账（表单）", "规则与参数", "流程", "公文", "组织机构", "工作日历", "统计分析",
                   "社会治安重点地区整治", "挂牌督办通知书（模板）", "政策参数"):
         assert title in html
@@ -84,7 +76,7 @@ def test_the_index_lists_every_kind_with_chinese_titles(studio):
 
 
 def test_parameters_form_saves_a_draft_that_changes_one_value(studio):
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     page = admin.get("/admin/config/parameters").get_data(as_text=True)
     assert "验收满意率阈值" in page and "范围 50–100" in page and "座谈会满意率达到此值" in page
     bad = post(admin, "/admin/config/parameters", {"satisfaction_threshold": "101", "relisting_window_days": "一年"})
@@ -100,7 +92,7 @@ def test_parameters_form_saves_a_draft_that_changes_one_value(studio):
 
 
 def test_a_broken_edit_shows_the_errors_at_their_lines_and_cannot_be_published(studio):
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     text = live_text(studio, "forms/dispute.json").replace('"type": "object"', '"type": "objekt"', 1)
     saved = post(admin, "/admin/config/file", {"path": "forms/dispute.json", "text": text})
     assert saved.status_code == 200
@@ -114,7 +106,7 @@ def test_a_broken_edit_shows_the_errors_at_their_lines_and_cannot_be_published(s
 
 
 def test_publish_needs_a_note_and_makes_a_version_with_audit(studio):
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     post(admin, "/admin/config/parameters", {"satisfaction_threshold": "85"})
     no_note = post(admin, "/admin/config/publish", {"note": " ", "release": "1"})
     assert no_note.status_code == 422 and "请填写发布说明" in no_note.get_data(as_text=True)
@@ -134,7 +126,7 @@ def test_publish_needs_a_note_and_makes_a_version_with_audit(studio):
 
 
 def test_restore_publishes_an_earlier_version_again(studio):
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     post(admin, "/admin/config/parameters", {"satisfaction_threshold": "85"})
     post(admin, "/admin/config/publish", {"note": "降至85", "release": "1"})
     page = admin.get("/admin/config/releases/1").get_data(as_text=True)
@@ -152,7 +144,7 @@ def test_restore_publishes_an_earlier_version_again(studio):
 
 
 def test_two_administrators_on_one_file_are_told(studio):
-    first, second = browser(studio, "admin"), browser(studio, "admin2")
+    first, second = session_client(studio, "admin"), session_client(studio, "admin2")
     post(first, "/admin/config/parameters", {"satisfaction_threshold": "85"})
     page = second.get(f"/admin/config/file?path={PARAMS}").get_data(as_text=True)
     assert "管理员甲" in page and "也有此文件未发布的草稿" in page
@@ -171,7 +163,7 @@ def test_two_administrators_on_one_file_are_told(studio):
 
 
 def test_of_two_publishes_at_once_one_wins_and_the_other_is_told(studio):
-    first, second = browser(studio, "admin"), browser(studio, "admin2")
+    first, second = session_client(studio, "admin"), session_client(studio, "admin2")
     post(first, "/admin/config/parameters", {"satisfaction_threshold": "85"})
     post(second, "/admin/config/file", {"path": "dashboard.json",
                                           "text": live_text(studio, "dashboard.json").replace("统计", "统计 ", 1)})
@@ -224,7 +216,7 @@ def test_concurrent_publishes_through_the_service_leave_one_winner(studio):
 
 
 def test_a_draft_saved_from_a_stale_tab_is_refused(studio):
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     text = live_text(studio, "dashboard.json")
     post(admin, "/admin/config/file", {"path": "dashboard.json", "text": text.replace("统计", "统计1", 1)})
     post(admin, "/admin/config/file", {"path": "dashboard.json", "text": text.replace("统计", "统计2", 1),
@@ -237,7 +229,7 @@ def test_a_draft_saved_from_a_stale_tab_is_refused(studio):
 
 @pytest.mark.parametrize("text, message", [("{\x00}", "参数 text"), ("x" * (2 * 1024 * 1024 + 1), "超过")])
 def test_bad_draft_text_is_refused_by_name(studio, text, message):
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     response = post(admin, "/admin/config/file", {"path": "dashboard.json", "text": text})
     assert response.status_code in (400, 413, 422)  # a NUL is refused for every form by server.http.inputs
     assert message in response.get_data(as_text=True) or response.status_code == 413
@@ -245,13 +237,13 @@ def test_bad_draft_text_is_refused_by_name(studio, text, message):
 
 @pytest.mark.parametrize("path", ["../etc/passwd.json", "/abs.json", "forms/.hidden.json", "forms/x.py", ""])
 def test_paths_outside_the_configuration_are_not_files(studio, path):
-    assert browser(studio, "admin").get(f"/admin/config/file?path={path}").status_code == 404
+    assert session_client(studio, "admin").get(f"/admin/config/file?path={path}").status_code == 404
 
 
 def test_form_preview_renders_the_draft_and_checks_what_is_typed(studio):
     import json
 
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     schema = json.loads(live_text(studio, "forms/dispute.json"))
     schema["properties"]["mediator_phone"] = {"type": "string", "title": "调解员联系电话", "maxLength": 20}
     schema.setdefault("required", []).append("mediator_phone")
@@ -282,7 +274,7 @@ def test_simulation_lists_the_records_whose_decisions_would_change(studio):
     near, number = accepted_area(studio, 13, 2)  # 86.67 %: below 90, above 85
     accepted_area(studio, 19, 1)  # 95 %: passes either way
     accepted_area(studio, 8, 2)  # 80 %: fails either way
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     post(admin, "/admin/config/parameters", {"satisfaction_threshold": "85"})
     page = admin.get("/admin/config/simulate")
     html = page.get_data(as_text=True)
@@ -293,7 +285,7 @@ def test_simulation_lists_the_records_whose_decisions_would_change(studio):
 
 
 def test_the_schema_for_completion_is_the_one_config_check_uses(studio):
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     body = admin.get("/admin/config/schema?path=workflows/key_area.json").get_json()
     from server.specs.workflows_loader import WORKFLOW_META
 
@@ -304,7 +296,7 @@ def test_the_schema_for_completion_is_the_one_config_check_uses(studio):
 # -- releases as files ---------------------------------------------------------------------------------
 
 def test_export_then_config_check_then_import(studio, tmp_path):
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     post(admin, "/admin/config/parameters", {"satisfaction_threshold": "85"})
     post(admin, "/admin/config/publish", {"note": "降至85", "release": "1"})
     runner = studio.test_cli_runner()
@@ -363,7 +355,7 @@ def test_import_refuses_a_zip_with_entries_outside_the_configuration(studio, tmp
 
 
 def test_startup_does_not_undo_a_studio_publish_with_stale_files(studio, make_app, config_copy):
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     post(admin, "/admin/config/parameters", {"satisfaction_threshold": "85"})
     post(admin, "/admin/config/publish", {"note": "降至85", "release": "1"})
     restarted = make_app(config_dir=config_copy)  # a process started on the folder still at version 1
@@ -409,7 +401,7 @@ def test_publishes_from_files_and_the_command_line_are_audited(studio, config_co
 
 
 def test_a_page_opened_before_a_colleague_published_does_not_undo_the_publish(studio):
-    first, second = browser(studio, "admin"), browser(studio, "admin2")
+    first, second = session_client(studio, "admin"), session_client(studio, "admin2")
     path = "dashboard.json"
     page = second.get(f"/admin/config/file?path={path}").get_data(as_text=True)
     base = re.search(r'name="base" value="([0-9a-f]{64})"', page).group(1)
@@ -424,7 +416,7 @@ def test_a_page_opened_before_a_colleague_published_does_not_undo_the_publish(st
 
 
 def test_the_parameters_form_keeps_a_value_published_after_it_was_opened(studio):
-    first, second = browser(studio, "admin"), browser(studio, "admin2")
+    first, second = session_client(studio, "admin"), session_client(studio, "admin2")
     shown = {"satisfaction_threshold": "90", "relisting_window_days": "365"}
     was = {f"was-{k}": v for k, v in shown.items()}
     post(first, "/admin/config/parameters", {"relisting_window_days": "300"})
@@ -472,14 +464,14 @@ def test_publishing_keeps_a_draft_saved_again_meanwhile(studio):
 @pytest.mark.parametrize("path", ["forms/" + "a" * 300 + ".json", "/".join(["forms"] + ["abcdefghij"] * 25) + ".json",
                                   "junk/whatever.json", "forms/名字.json"])
 def test_paths_the_configuration_cannot_hold_are_refused(studio, path):
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     assert admin.get("/admin/config/file", query_string={"path": path, "new": "1"}).status_code == 404
     assert post(admin, "/admin/config/file", {"path": path, "text": "{}"}).status_code == 404
     assert admin.get("/admin/config/").status_code == 200
 
 
 def test_a_form_value_that_is_not_a_number_is_a_conflict_not_an_error(studio):
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     post(admin, "/admin/config/parameters", {"satisfaction_threshold": "85"})
     response = post(admin, "/admin/config/publish", {"note": "x", "release": "²"})
     assert response.status_code == 409
@@ -512,7 +504,7 @@ def test_zips_that_are_not_configuration_are_refused_by_name():
 def test_an_old_export_imported_after_a_later_publish_is_told(studio, tmp_path):
     from server.specs import releases
 
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     exported = admin.get("/admin/config/releases/1/export.zip").data
     post(admin, "/admin/config/parameters", {"satisfaction_threshold": "85"})
     post(admin, "/admin/config/publish", {"note": "降至85", "release": "1"})
@@ -544,7 +536,7 @@ def test_a_document_previews_from_the_draft_template_as_a_draft_pdf(studio):
     from tests import pdfcheck
 
     area, number = identified_area(studio)
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     path = "documents/recommendation_letter/template.html"
     template = live_text(studio, path)
     edited = template.replace("<p>特此建议。</p>", "<p>请于十个工作日内书面反馈核实意见。</p>\n<p>特此建议。</p>")
@@ -564,7 +556,7 @@ def test_a_document_previews_from_the_draft_template_as_a_draft_pdf(studio):
 
 
 def test_a_broken_template_is_an_error_at_its_line(studio):
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     path = "documents/recommendation_letter/template.html"
     broken = live_text(studio, path).replace("{% endblock %}", "{% endblok %}", 1)
     html = post(admin, "/admin/config/file", {"path": path, "text": broken}).get_data(as_text=True)
@@ -575,7 +567,7 @@ def test_a_broken_template_is_an_error_at_its_line(studio):
 def test_a_zip_imported_in_the_browser_becomes_drafts(studio):
     from server.specs import releases
 
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     with studio.app_context():
         tree = releases.tree_of(releases.latest_release())
     tree[PARAMS] = tree[PARAMS].replace('"value": 90', '"value": 88', 1)
@@ -591,7 +583,7 @@ def test_a_zip_imported_in_the_browser_becomes_drafts(studio):
 
 
 def test_an_org_sheet_import_after_a_studio_publish_keeps_the_studio_change(studio):
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     post(admin, "/admin/config/parameters", {"satisfaction_threshold": "85"})
     post(admin, "/admin/config/publish", {"note": "降至85", "release": "1"})
     sheet = admin.get("/admin/org-import/export.xlsx").data
@@ -606,7 +598,7 @@ def test_a_new_file_is_added_from_the_studio(studio):
     """The 2027 holidays, which the calendar package does not know yet, added as calendar/2027.json."""
     import json
 
-    admin = browser(studio, "admin")
+    admin = session_client(studio, "admin")
     path = "calendar/2027.json"
     assert admin.get(f"/admin/config/file?path={path}").status_code == 404  # not a file until created
     page = admin.get(f"/admin/config/file?path={path}&new=1")
@@ -627,4 +619,4 @@ def test_a_new_file_is_added_from_the_studio(studio):
                                  "/admin/config/releases/7/export.zip", "/admin/config/preview/form/nope",
                                  "/admin/config/preview/document/nope"])
 def test_what_names_nothing_is_404(studio, url):
-    assert browser(studio, "admin").get(url).status_code == 404
+    assert session_client(studio, "admin").get(url).status_code == 404

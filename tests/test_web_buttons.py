@@ -18,6 +18,7 @@ import pytest
 from server.demo import DEMO_USERS
 from server.errors import ValidationFailed
 from server.settings import PROJECT_ROOT
+from tests.conftest import session_client
 from tests.test_ledgers_config import SAMPLES
 
 SKIP_PREFIXES = ("/static/", "/vendor/")
@@ -180,12 +181,6 @@ def _build_site(make_app):  # type: ignore[no-untyped-def]
     return app
 
 
-def _client_for(app, username: str):  # type: ignore[no-untyped-def]
-    from tests.conftest import session_client
-
-    return session_client(app, username)
-
-
 def test_no_rendered_button_or_link_answers_403_for_any_demo_role(make_app, monkeypatch):
     from server.documents import service as documents
     from server.documents.pdf import RenderResult
@@ -198,7 +193,7 @@ def test_no_rendered_button_or_link_answers_403_for_any_demo_role(make_app, monk
     reached: dict[str, dict[str, int]] = {}
     for username, _, _, _ in order:
         with app.app_context():
-            seen, forbidden = crawl(_client_for(app, username))
+            seen, forbidden = crawl(session_client(app, username))
         assert forbidden == [], (username, forbidden)
         assert [p for p, status in seen.items() if status >= 500] == [], username
         reached[username] = seen

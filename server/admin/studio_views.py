@@ -24,6 +24,7 @@ from server.forms.parse import parse_submission
 from server.forms.render import render_fields
 from server.forms.model import build_form
 from server.forms.validate import validate
+from server.flow.simulate import simulate_draft
 from server.ids import parse_id
 from server.specs import releases
 from server.specs.models import ConfigRelease
@@ -124,17 +125,17 @@ class ConfigStudioView(AdminPage):
                 db.session.rollback()
                 conflict, status = str(exc), 409
         checked = check(space.tree)
+        mine = checked.errors_in(path)
         draft = space.drafts.get(path)
         return self.render(
             "admin/studio/file.html", path=path, title=catalog.title_of(path, space.tree), text=text, draft=draft,
-            language=catalog.language_of(path), checked=checked, mine=checked.errors_in(path),
+            language=catalog.language_of(path), checked=checked, mine=mine,
             elsewhere=checked.errors_elsewhere(path), others=drafts.others(current_user.id, path),
             moved=path in space.moved_on(), live_text=space.live.get(path), conflict=conflict,
             saved=request.method == "POST" and status == 200, kind=catalog.kind_of(path), local=local,
             has_schema=schema_for(path) is not None,
             base=draft.base_digest if draft is not None else (text_digest(space.live[path]) if path in space.live else ""),
-            problems=[{"line": e.line, "column": e.column, "message": e.message, "pointer": e.pointer}
-                      for e in checked.errors_in(path)],
+            problems=[{"line": e.line, "column": e.column, "message": e.message, "pointer": e.pointer} for e in mine],
             diffs=releases.diff_trees({path: space.live[path]} if path in space.live else {},
                                       {path: draft.text} if draft is not None else {}),
         ), status
@@ -165,8 +166,8 @@ class ConfigStudioView(AdminPage):
         return jsonify(found)
 
     # -- previews -----------------------------------------------------------------------------------
-    def _draft_config(self):  # type: ignore[no-untyped-def]
-        checked = check(_workspace().tree)
+    def _draft_config(self, space: drafts.Workspace | None = None):  # type: ignore[no-untyped-def]
+        checked = check((space or _workspace()).tree)
         if checked.config is None:
             flash(f"草稿有 {len(checked.errors)} 处错误，改正后才能预览", "error")
         return checked.config
@@ -218,7 +219,8 @@ class ConfigStudioView(AdminPage):
 
     @expose("/simulate")
     def simulate(self):  # type: ignore[no-untyped-def]
-        config = self._draft_config()
+        space = _workspace()
+        config = self._draft_config(space)
         if config is None:
             return redirect(url_for(".index"))
         typed = request.args.get("on", "")
@@ -228,9 +230,9 @@ class ConfigStudioView(AdminPage):
             on, error = None, "日期格式应为 YYYY-MM-DD，如 2026-12-07"
         else:
             error = ""
-        effects = preview.simulate(config, on) if not error else []
+        effects = simulate_draft(config, on) if not error else []
         return self.render("admin/studio/simulate.html", effects=effects, on=typed, error=error,
-                           drafted=sorted(_workspace().drafts)), (422 if error else 200)
+                           drafted=sorted(space.drafts)), (422 if error else 200)
 
     # -- publishing ---------------------------------------------------------------------------------
     @expose("/publish", methods=("GET", "POST"))

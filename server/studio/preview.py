@@ -1,9 +1,8 @@
-"""What a draft would look like and do, before it is published: a ledger's generated form, a document as
-a 草稿 PDF for a record the administrator picks, and a simulation of rules, parameters and workflows
-against the records that exist (daily rules and timers included). Nothing is stored."""
+"""What a draft would look like before it is published: a ledger's generated form, a document as a 草稿
+PDF for a record the administrator picks. (What it would do to the records that exist is
+``server.flow.simulate``.) Nothing is stored."""
 from __future__ import annotations
 
-from datetime import date
 
 from flask import current_app
 from sqlalchemy import select
@@ -12,9 +11,9 @@ from server.auth.models import User
 from server.documents import service as documents
 from server.errors import NotFound
 from server.extensions import db
-from server.flow.simulate import Effect, simulate_draft
 from server.records.models import Record
 from server.specs.model import ConfigSet, FormSpec
+from server.studio.catalog import kind_of
 
 RECORD_CHOICES = 50
 
@@ -44,14 +43,7 @@ def document_records(config: ConfigSet, doc_id: str) -> list[tuple[int, str, str
     return [(r.id, r.number, r.state or "") for r in rows[:RECORD_CHOICES]]
 
 
-def simulate(config: ConfigSet, on: date | None = None) -> list[Effect]:
-    """Record by record, the decisions, states and deadlines the draft would change on ``on``."""
-    return simulate_draft(config, on)
-
-
 def changed_kinds(live: dict[str, str], tree: dict[str, str]) -> set[str]:
     """Which kinds of configuration a draft touches (what previews to offer)."""
-    from server.studio.catalog import kind_of
-
     return {kind_of(p) for p in set(live) | set(tree) if live.get(p) != tree.get(p)}
 

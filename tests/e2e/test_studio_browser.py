@@ -140,7 +140,7 @@ def test_threshold_lowered_previewed_published_explained_and_restored(people: Br
 def _applied_area(app: Any) -> int:
     """A key area whose acceptance was applied for, 座谈会 not yet held; its id."""
     from tests.keyareas import area_at
-    from tests.test_studio import user_named
+    from tests.conftest import user_named
     from tests.test_survey import AREA, IDENTIFY, PLAN
 
     data = {**AREA, **IDENTIFY, **PLAN, "identification": {**AREA["identification"], **IDENTIFY["identification"]},
@@ -180,7 +180,7 @@ def find_in_editor(page: Any, text: str) -> None:
 def test_a_required_field_added_in_the_editor_previewed_published_and_filled(people: Browsers,
                                                                             studio_server: Any) -> None:
     from server.records import service as records
-    from tests.test_studio import user_named
+    from tests.conftest import user_named
 
     expect = _expect()
     app = studio_server[0]

@@ -13,15 +13,13 @@ from __future__ import annotations
 import html
 import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
-from urllib.parse import parse_qs
 
 import pytest
+from flask import Flask, Response, request
 
-from tests.e2e.conftest import TIMEOUT_MS
+from tests.e2e.conftest import TIMEOUT_MS, serve_app
 
 pytestmark = pytest.mark.e2e
 
@@ -66,38 +64,41 @@ PAGES = {
 }
 
 
-class _Site(BaseHTTPRequestHandler):
-    posted: list[str] = []
+#: The text of every form POST, in order (the test of saving reads it).
+POSTED: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        if self.path in PAGES:
-            self._send(PAGES[self.path].encode(), "text/html; charset=utf-8")
-        elif self.path == "/schema":
-            self._send(json.dumps(SCHEMA).encode(), "application/json")
-        elif self.path == "/admin/assets/build/studio-editor.js":
-            self._send(BUNDLE.read_bytes(), "text/javascript; charset=utf-8")
-        elif self.path == "/favicon.ico":
-            self._send(b"", "image/x-icon", status=204)
-        else:
-            self.send_error(404)
 
-    def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-        _Site.posted.append(parse_qs(body).get("text", [""])[0])
-        self._send("<!doctype html><title>已保存</title><p>已保存</p>".encode(), "text/html; charset=utf-8")
+def _site_app() -> Flask:
+    """The contract pages, the schema and the bundle, every answer under the app's CSP."""
+    site = Flask(__name__)
 
-    def _send(self, body: bytes, content_type: str, status: int = 200) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Security-Policy", CSP)
-        if status != 204:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if status != 204:
-            self.wfile.write(body)
+    @site.get("/<name>")
+    def page(name: str) -> Response:
+        if name == "favicon.ico":
+            return Response(status=204)  # asked for by the browser; a 404 would be a console error
+        if f"/{name}" not in PAGES:
+            return Response(status=404)
+        return Response(PAGES[f"/{name}"], content_type="text/html; charset=utf-8")
 
-    def log_message(self, *args: Any) -> None:
-        pass
+    @site.post("/<name>")
+    def save(name: str) -> Response:
+        POSTED.append(request.form.get("text", ""))
+        return Response("<!doctype html><title>已保存</title><p>已保存</p>", content_type="text/html; charset=utf-8")
+
+    @site.get("/schema")
+    def schema() -> Response:
+        return Response(json.dumps(SCHEMA), content_type="application/json")
+
+    @site.get("/admin/assets/build/studio-editor.js")
+    def bundle() -> Response:
+        return Response(BUNDLE.read_bytes(), content_type="text/javascript; charset=utf-8")
+
+    @site.after_request
+    def csp(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = CSP
+        return response
+
+    return site
 
 
 @pytest.fixture(scope="module")
@@ -105,15 +106,8 @@ def site() -> Iterator[str]:
     if not BUNDLE.exists():
         pytest.fail(f"{BUNDLE.relative_to(ROOT)} is missing: run `make setup` (it builds frontend/ with npm)",
                     pytrace=False)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    thread = threading.Thread(target=server.serve_forever, name="studio-editor-site", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve_app(_site_app()) as url:
+        yield url
 
 
 def _open(e2e_browser: Any, site: str, width: int = 1366) -> Iterator[Any]:
@@ -202,11 +196,11 @@ def test_edits_reach_the_textarea_and_the_post(page: Any) -> None:
     page.keyboard.press("Control+z")
     assert _textarea(page) == JSON_TEXT
     page.keyboard.press("Control+y")
-    _Site.posted.clear()
+    POSTED.clear()
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_text("已保存")).to_be_visible()
     # A textarea posts its lines ending in CRLF (HTML's form encoding), with or without the editor.
-    assert [text.replace("\r\n", "\n") for text in _Site.posted] == [
+    assert [text.replace("\r\n", "\n") for text in POSTED] == [
         '{\n  "title": "矛盾纠纷排查调处登记簿", 调处\n  \n  "status": "draft"\n}\n']
 
 
