@@ -57,6 +57,8 @@ def problems(value: Any, pointer: str = "", max_depth: int = MAX_DEPTH) -> Itera
 
     Raises :class:`TooDeep` past ``max_depth`` levels of nesting.
     """
+    if _clean(value, max_depth):  # every request body and every save pass here: most are clean
+        return
     stack: list[tuple[Any, str, int]] = [(value, pointer, 0)]
     while stack:
         node, where, depth = stack.pop()
@@ -83,3 +85,23 @@ def problems(value: Any, pointer: str = "", max_depth: int = MAX_DEPTH) -> Itera
             else:
                 children = [(child, f"{where}/{index}", depth + 1) for index, child in enumerate(node)]
             stack.extend(reversed(children))
+
+
+def _clean(value: Any, depth_left: int) -> bool:
+    """True when ``value`` holds nothing :func:`problems` would report, checked without building a
+    pointer per value (that costs more than the check). Recursion stops at the depth limit, so a deep
+    body falls to the iterative walk, which raises :class:`TooDeep` with its pointer."""
+    if isinstance(value, str):
+        return _BAD_TEXT.search(value) is None
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        if depth_left <= 0:
+            return False
+        return all((not isinstance(key, str) or _BAD_TEXT.search(key) is None) and _clean(child, depth_left - 1)
+                   for key, child in value.items())
+    if isinstance(value, list):
+        if depth_left <= 0:
+            return False
+        return all(_clean(child, depth_left - 1) for child in value)
+    return True
