@@ -126,6 +126,8 @@ def _walk(field: Field | None, pointer: str, value: Any) -> Iterator[tuple[str, 
 
 def ref_values(form: FormModel, data: Any) -> list[tuple[str, str, str]]:
     """(pointer, target form id, record number) of every filled ``x-ui.ref`` field."""
+    if not form.has_refs:
+        return []  # every save asks: most ledgers have no reference fields, and the walk is not free
     return [
         (pointer, field.ref, value)
         for pointer, field, value in iter_values(form, data)

@@ -39,6 +39,7 @@ class FormModel:
     root: Field = field(repr=False)
     validator: Draft202012Validator = field(repr=False)
     by_path: Mapping[str, Field] = field(default_factory=dict, repr=False)
+    has_refs: bool = False  # any x-ui.ref field: a save of a form without one looks no record up
 
     @property
     def title(self) -> str:
@@ -121,8 +122,9 @@ def compile_schema(schema: Mapping[str, Any], digest: str = "") -> FormModel:
     schema = with_default_lengths(schema)
     root = build_tree(schema)
     validator = Draft202012Validator(_choices_as_enums(schema), format_checker=make_format_checker())
-    return FormModel(schema=schema, digest=digest, root=root, validator=validator,
-                     by_path=_index(root))
+    by_path = _index(root)
+    return FormModel(schema=schema, digest=digest, root=root, validator=validator, by_path=by_path,
+                     has_refs=any(f.ref for f in by_path.values()))
 
 
 def _index(root: Field) -> dict[str, Field]:
