@@ -72,31 +72,34 @@ Model = TypeVar("Model")
 _inserts: dict[type, tuple[Insert, frozenset[str]]] = {}
 
 
-def insert_row(model: type[Model], values: dict[str, Any], load: bool = True) -> Model | None:
-    """INSERT one row now, with a prebuilt Core statement; with ``load``, put its ORM object in the
-    session as if it had been loaded: persistent, with the new id, nothing left to flush.
+def insert_values(model: type, values: dict[str, Any]) -> int:
+    """INSERT one row now, with a prebuilt Core statement, and return its id; no ORM object is made.
 
     Why: the unit of work's flush of one new object, and the instrumented constructor before it, cost
     about three times the statement (measured for the record and its audit row, issue 15), and every
-    record creation writes two. ``values`` must name every column but the id: an attribute left out
-    would be expired and cost a SELECT when read. Pending ORM changes are flushed first, so rows keep
-    the order they were made in.
+    record creation writes two. ``values`` must name every column but the id (see :func:`insert_row`).
+    Pending ORM changes are flushed first, so rows keep the order they were made in.
     """
     if model not in _inserts:
         table = model.__table__  # type: ignore[attr-defined]
         _inserts[model] = (insert(table), frozenset(c.key for c in table.columns if not c.primary_key))
     statement, columns = _inserts[model]
     if values.keys() != columns:
-        raise ValueError(f"insert_row({model.__name__}) needs exactly the columns {sorted(columns)}, "
+        raise ValueError(f"insert_values({model.__name__}) needs exactly the columns {sorted(columns)}, "
                          f"got {sorted(values)}")
     session = db.session
     if session.new or session.dirty or session.deleted:
         session.flush()
-    row_id = session.connection().execute(statement, values).inserted_primary_key[0]
-    if not load:
-        return None
+    return int(session.connection().execute(statement, values).inserted_primary_key[0])
+
+
+def insert_row(model: type[Model], values: dict[str, Any]) -> Model:
+    """:func:`insert_values`, and the row's ORM object put in the session as if it had been loaded:
+    persistent, with the new id, nothing left to flush. An attribute left out of ``values`` would be
+    expired and cost a SELECT when read, hence "every column"."""
+    row_id = insert_values(model, values)
     obj = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
     obj.__dict__.update(values, id=row_id)  # loaded state, as a query fills it: no history to flush
     make_transient_to_detached(obj)
-    session.add(obj)
+    db.session.add(obj)
     return obj

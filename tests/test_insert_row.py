@@ -1,4 +1,4 @@
-"""server.db.insert_row: the record write path's INSERT without the unit of work (issue 15).
+"""server.db.insert_row and insert_values: the record write path's INSERT without the unit of work (issue 15).
 
 The object it returns must behave as one the session loaded: persistent, every attribute there without
 a query, changes to it written as an UPDATE by the next flush; rows must keep the order they were made
@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import inspect
 
-from server.db import insert_row
+from server.db import insert_row, insert_values
 from server.extensions import db
 from server.records.models import AuditEntry, Record
 from server.timeutil import utcnow
@@ -48,8 +48,8 @@ def test_the_object_is_persistent_and_loaded_and_an_edit_is_an_update(app) -> No
 def test_pending_orm_rows_are_written_first_so_ids_follow_creation(app) -> None:  # type: ignore[no-untyped-def]
     first = AuditEntry(action="login", object_type="user", subject="clerk", diff=[], detail="")
     db.session.add(first)
-    insert_row(AuditEntry, dict(at=utcnow(), user_id=None, action="create", subject="T-2", object_type="record",
-                                object_id=None, form_id="incident", record_version=1, diff=[], detail=""), load=False)
+    insert_values(AuditEntry, dict(at=utcnow(), user_id=None, action="create", subject="T-2", object_type="record",
+                                   object_id=None, form_id="incident", record_version=1, diff=[], detail=""))
     db.session.commit()
     actions = db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.subject.in_(["clerk", "T-2"]))
                                  .order_by(AuditEntry.id)).all()

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from server.audit import POLICY_NOTICE_START, log_event
 from server.auth.models import User
-from server.db import insert_row, write_transaction
+from server.db import insert_row, insert_values, write_transaction
 from server.auth.permissions import allowed
 from server.errors import Conflict, FieldError, NotAllowed, NotFound, ValidationFailed
 from server.extensions import db
@@ -158,9 +158,9 @@ def insert_record(form: FormSpec, data: dict[str, Any], user: User, unit: OrgUni
         search_text=search_open, search_protected=search_protected, state="active", workflow_id=None,
         workflow_version=None, state_since=None, waiting_unit_id=None, due_date=None, created_by_id=user.id,
         created_at=now, updated_by_id=user.id, updated_at=now, version=1))
-    insert_row(AuditEntry, dict(at=now, user_id=user.id, action="create", subject=record.number,
-                                object_type="record", object_id=record.id, form_id=record.form_id,
-                                record_version=1, diff=json_diff({}, data), detail=""), load=False)
+    insert_values(AuditEntry, dict(at=now, user_id=user.id, action="create", subject=record.number,
+                                   object_type="record", object_id=record.id, form_id=record.form_id,
+                                   record_version=1, diff=json_diff({}, data), detail=""))
     _route_by_fields(form, record, user, new=True)
     publish(RECORD_SAVING, record=record, user=user, created=True, previous=None)
     return record
