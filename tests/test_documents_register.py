@@ -354,3 +354,44 @@ def test_statistics_of_a_month_still_to_come_are_refused(doc_app, clerk, monkeyp
         service.prepare("monthly_report", clerk, month="2026-12")
     assert [(e.pointer, e.message) for e in future.value.errors] == [
         ("/month", "2026年12月尚未到来，不能生成统计；请选择本月或以前的月份")]
+
+
+def test_concurrent_issuers_claim_different_numbers_and_render_once_each(doc_app, clerk, record, monkeypatch):
+    """On PostgreSQL an issuer claims the number it guessed (an advisory lock of its transaction), so
+    issuers starting together render different numbers at once instead of re-rendering lost races;
+    the one with the higher number stores after the lower one, and the numbers stay gap-free."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("number claims are PostgreSQL advisory locks; SQLite serialises writers anyway")
+    import time
+
+    renders: list[str] = []
+    real_render = service._render
+
+    def slow(prepared):  # type: ignore[no-untyped-def]
+        renders.append(prepared.context["doc"]["number"])
+        time.sleep(0.3)  # both issuers are rendering at the same time
+        return real_render(prepared)
+
+    monkeypatch.setattr(service, "_render", slow)
+    user_id, record_id, failures, issuers = clerk.id, record.id, [], 3
+    barrier = threading.Barrier(issuers)
+
+    def issue_one() -> None:
+        with doc_app.app_context():
+            me = db.session.get(User, user_id)
+            barrier.wait()
+            try:
+                service.issue(DOC, me, record_id=record_id, confirm_reissue=True)
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                failures.append(repr(exc))
+            db.session.remove()
+
+    threads = [threading.Thread(target=issue_one) for _ in range(issuers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    db.session.rollback()
+    assert sorted(db.session.scalars(sa.select(IssuedDocument.seq))) == [1, 2, 3]
+    assert len(renders) == issuers and len(set(renders)) == issuers  # no race lost, no number rendered twice

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import text as sa_text
 
 from server.audit import log_event
 from server.auth.models import User
@@ -285,6 +286,13 @@ def _pool() -> worker.RenderPool:
     return worker.pool(settings.document_workers, settings.fonts_dir, settings.document_memory_mb)
 
 
+def start_render_pool(app: Any) -> None:
+    """Start this process's render processes now, in the background (gunicorn's ``post_worker_init``
+    in ``gunicorn.conf.py``), so the first document after a (re)start does not wait for them."""
+    settings = app.config["SERVER_SETTINGS"]
+    worker.start_in_background(settings.document_workers, settings.fonts_dir, settings.document_memory_mb)
+
+
 def _render(prepared: Prepared) -> RenderResult:
     settings = current_app.config["SERVER_SETTINGS"]
     pool = _pool()
@@ -349,6 +357,12 @@ def issue(doc_id: str, user: User, record_id: int | None = None, month: str | No
     takes that number and stores the PDF, or, when another issuer took it meanwhile, rolls back and
     renders again. After a few lost races the render runs inside the transaction, holding the counter
     (and, on SQLite, the database write lock) until it is stored, so a busy 代字 always makes progress.
+
+    On PostgreSQL concurrent issuers of one 代字 do not guess the same number: each claims its guess
+    (:func:`_claim_seq`) and the next one guesses past it, so two gunicorn workers render in parallel
+    instead of one re-rendering every lost race (20 建议书 at once cost 33 renders before). A claim is
+    only a hint: the counter, bumped in the storing transaction, still decides, so numbers never skip
+    or repeat whatever the claims say.
     """
     prepared = prepare(doc_id, user, record_id, month)
     if prepared.record is not None and not confirm_reissue:
@@ -361,7 +375,20 @@ def issue(doc_id: str, user: User, record_id: int | None = None, month: str | No
     _pool().start()  # a cold worker starts before any number is taken
     # One time limit for the whole request, however many renders the number races cost.
     prepared.deadline = time.monotonic() + current_app.config["SERVER_SETTINGS"].document_time_limit
+    claims = db.session.get_bind().dialect.name == "postgresql"
     for _ in range(OPTIMISTIC_ATTEMPTS):
+        if claims:
+            try:
+                with write_transaction():  # the claims last until this commits or rolls back
+                    guess = peek_doc_seq(key)
+                    seq = _claim_seq(key, guess)
+                    result = _render_numbered(prepared, pattern, short, year, seq)
+                    _wait_for_claims(key, guess, seq, prepared.deadline)
+                    if next_doc_seq(key) != seq:
+                        raise _NumberTaken
+                    return _store(prepared, user, key, seq, result)
+            except _NumberTaken:
+                continue
         seq = peek_doc_seq(key)
         result = _render_numbered(prepared, pattern, short, year, seq)
         try:
@@ -373,8 +400,46 @@ def issue(doc_id: str, user: User, record_id: int | None = None, month: str | No
             continue
     with write_transaction():
         seq = next_doc_seq(key)
+        if claims:
+            _try_claim(key, seq)  # so that guessers pass it by; never waits (a guesser may hold it)
         result = _render_numbered(prepared, pattern, short, year, seq)  # a failure rolls the number back
         return _store(prepared, user, key, seq, result)
+
+
+MAX_CLAIM_AHEAD = 64  # numbers past the counter one issuer may claim (more issuers at once than that: they race)
+CLAIM_POLL_SECONDS = 0.02
+
+
+def _claim_id(key: str) -> int:
+    """A stable 31-bit id of a counter key, the first half of its advisory locks (the second: the seq)."""
+    return int.from_bytes(hashlib.sha256(b"document-number:" + key.encode()).digest()[:4], "big") & 0x7FFFFFFF
+
+
+def _try_claim(key: str, seq: int, *, shared: bool = False) -> bool:
+    """A transaction-level advisory lock on (key, seq), without waiting. It ends with the transaction,
+    also when the process dies, so a claim is never left behind."""
+    function = "pg_try_advisory_xact_lock_shared" if shared else "pg_try_advisory_xact_lock"
+    return bool(db.session.execute(sa_text(f"SELECT {function}(:k, :s)"),
+                                   {"k": _claim_id(key), "s": seq}).scalar())
+
+
+def _claim_seq(key: str, guess: int) -> int:
+    """The first number from ``guess`` on that no running issue has claimed; claimed now."""
+    for seq in range(guess, guess + MAX_CLAIM_AHEAD):
+        if _try_claim(key, seq):
+            return seq
+    return guess  # everything claimed: race for the guess as without claims
+
+
+def _wait_for_claims(key: str, guess: int, seq: int, deadline: float | None) -> None:
+    """Wait until the issues holding the numbers below ``seq`` have stored or given up (their
+    transactions ended), so the counter reaches ``seq - 1`` before this one takes it. Polls without
+    blocking: a blocking wait could deadlock with a holder of the counter row; bounded by the deadline."""
+    for lower in range(guess, seq):
+        while not _try_claim(key, lower, shared=True):
+            if deadline is not None and time.monotonic() >= deadline:
+                raise RenderError("文书排版繁忙，本次请求的时限已用尽，已停止。请稍后再试")
+            time.sleep(CLAIM_POLL_SECONDS)
 
 
 def _render_numbered(prepared: Prepared, pattern: str, short: str, year: int, seq: int) -> RenderResult:

@@ -6,6 +6,11 @@ time limit gets its worker killed (a fresh one starts on the next job) and a cle
 spawned, not forked, so they never inherit a server's threads, locks or database connections; each
 keeps its fonts and stylesheet warm across jobs. A process makes its pool on first use, so every
 gunicorn worker has its own children.
+
+A child renders a small document before it reports ready (:func:`_warm`): importing WeasyPrint,
+parsing the stylesheet and loading the CJK fonts take one to three seconds, which would otherwise fall
+on the first document a person asks for. ``gunicorn.conf.py`` starts each worker's pool in the
+background as the worker boots (:func:`start_in_background`), so no request waits for a cold child.
 """
 from __future__ import annotations
 
@@ -23,7 +28,22 @@ from typing import Any
 from server.documents.pdf import RenderError, RenderResult
 
 START_TIMEOUT = 120.0  # importing WeasyPrint and fontconfig the first time can be slow on a cold disk
-_job_ids = itertools.count(1)  # importing WeasyPrint and fontconfig the first time can be slow on a cold disk
+_job_ids = itertools.count(1)
+
+# What a child renders before it reports ready: the shared GB/T 9704 layout with a heading and a
+# paragraph, so the stylesheet is parsed and the fonts of the 版头, title, headings, 正文 and page numbers
+# are loaded and subset once.
+WARM_TEMPLATE = """{% extends "gbt9704.html" %}
+{% block addressee %}县社会治安综合治理中心{% endblock %}
+{% block body %}<h2>一、基本情况</h2><p>示范县社会治安综合治理中心研判认为该地区治安问题突出，建议集中整治。</p>{% endblock %}
+{% block cc %}县委政法委{% endblock %}
+"""
+WARM_CONTEXT: dict[str, Any] = {
+    "doc": {"title": "关于集中整治的建议书", "mark": "示范县社会治安综合治理中心", "number": "示综治〔2026〕1号",
+            "signer": "示范县社会治安综合治理中心", "date": "2026年1月1日", "printer": "示范县社会治安综合治理中心",
+            "printed_date": "2026年1月1日", "draft": False},
+    "data": {}, "params": {}, "record": {},
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,7 @@ def _serve(conn: Any, fonts_dir: str | None, memory_mb: int) -> None:
     from server.documents.pdf import Renderer
 
     renderer = Renderer(Path(fonts_dir) if fonts_dir else None)
+    _warm(renderer)
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -61,6 +82,15 @@ def _serve(conn: Any, fonts_dir: str | None, memory_mb: int) -> None:
         except Exception as exc:  # WeasyPrint failures on odd input: report, keep serving
             reply = ("error", f"文书排版失败：{type(exc).__name__}: {exc}")
         conn.send((job_id, *reply))
+
+
+def _warm(renderer: Any) -> None:
+    """Render :data:`WARM_TEMPLATE` once and throw it away. A failure here is not this child's
+    problem to report: the first real job meets it and says what is wrong."""
+    try:
+        renderer.render({"warm.html": WARM_TEMPLATE}, "warm.html", WARM_CONTEXT, max_pages=5)
+    except Exception:  # noqa: BLE001 - see above
+        pass
 
 
 class Worker:
@@ -181,6 +211,21 @@ def pool(size: int = 1, fonts_dir: Path | None = None, memory_mb: int = 4096) ->
         if key not in _pools:
             _pools[key] = RenderPool(size, fonts_dir, memory_mb)
         return _pools[key]
+
+
+def start_in_background(size: int = 1, fonts_dir: Path | None = None, memory_mb: int = 4096) -> threading.Thread:
+    """Start (and warm) this process's pool in a daemon thread: a gunicorn worker serves other pages at
+    once, and a document request meanwhile waits for the start it would otherwise have done itself
+    (``Worker`` starts under a lock). A failure is left for the first document to report."""
+    def run() -> None:
+        try:
+            pool(size, fonts_dir, memory_mb).start()
+        except Exception:  # noqa: BLE001 - see above
+            pass
+
+    thread = threading.Thread(target=run, name="document-render-start", daemon=True)
+    thread.start()
+    return thread
 
 
 @atexit.register
