@@ -255,6 +255,10 @@ def base_env() -> dict[str, str]:
         env.pop(key, None)
     env["SERVER_ENV"] = "production"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # The servers run from the project root, so gunicorn reads its gunicorn.conf.py (the production
+    # settings); only worker recycling is off: a recycle inside a measured round would charge one side
+    # at random with a worker's start-up (and its render process's). GUNICORN_CMD_ARGS beats the file.
+    env["GUNICORN_CMD_ARGS"] = "--max-requests 0 --max-requests-jitter 0"
     return env
 
 
