@@ -169,27 +169,33 @@ def test_data_schema_violations_name_the_field(doc_app, clerk):
 THREADS, PER_THREAD = 6, 3
 
 
-def test_concurrent_issuing_gets_gap_free_unique_numbers(doc_app, clerk, record):
-    user_id, record_id, failures = clerk.id, record.id, []
-    barrier = threading.Barrier(THREADS)
+def issue_together(doc_app, user_id: int, record_id: int, threads: int, each: int = 1) -> list[str]:  # type: ignore[no-untyped-def]
+    """``threads`` issuers, each in its own app context and session, start at once and issue ``each``
+    documents for the record; returns what failed."""
+    failures: list[str] = []
+    barrier = threading.Barrier(threads)
 
     def issue_some() -> None:
         with doc_app.app_context():
             me = db.session.get(User, user_id)
             barrier.wait()
-            for _ in range(PER_THREAD):
+            for _ in range(each):
                 try:
                     service.issue(DOC, me, record_id=record_id, confirm_reissue=True)
-                except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                except Exception as exc:  # noqa: BLE001 - collected and asserted by the caller
                     failures.append(repr(exc))
             db.session.remove()
 
-    threads = [threading.Thread(target=issue_some) for _ in range(THREADS)]
-    for thread in threads:
+    running = [threading.Thread(target=issue_some) for _ in range(threads)]
+    for thread in running:
         thread.start()
-    for thread in threads:
+    for thread in running:
         thread.join(timeout=300)
-    assert failures == []
+    return failures
+
+
+def test_concurrent_issuing_gets_gap_free_unique_numbers(doc_app, clerk, record):
+    assert issue_together(doc_app, clerk.id, record.id, THREADS, PER_THREAD) == []
     db.session.rollback()
     rows = db.session.execute(sa.select(IssuedDocument.seq, IssuedDocument.number, IssuedDocument.pdf)).all()
     assert sorted(seq for seq, _, _ in rows) == list(range(1, THREADS * PER_THREAD + 1))
@@ -373,25 +379,8 @@ def test_concurrent_issuers_claim_different_numbers_and_render_once_each(doc_app
         return real_render(prepared)
 
     monkeypatch.setattr(service, "_render", slow)
-    user_id, record_id, failures, issuers = clerk.id, record.id, [], 3
-    barrier = threading.Barrier(issuers)
-
-    def issue_one() -> None:
-        with doc_app.app_context():
-            me = db.session.get(User, user_id)
-            barrier.wait()
-            try:
-                service.issue(DOC, me, record_id=record_id, confirm_reissue=True)
-            except Exception as exc:  # noqa: BLE001 - collected and asserted below
-                failures.append(repr(exc))
-            db.session.remove()
-
-    threads = [threading.Thread(target=issue_one) for _ in range(issuers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert failures == []
+    issuers = 3
+    assert issue_together(doc_app, clerk.id, record.id, issuers) == []
     db.session.rollback()
     assert sorted(db.session.scalars(sa.select(IssuedDocument.seq))) == [1, 2, 3]
     assert len(renders) == issuers and len(set(renders)) == issuers  # no race lost, no number rendered twice

@@ -373,22 +373,27 @@ class Gunicorn:
         self._log.close()
 
 
+def processes() -> dict[int, tuple[str, int, int]]:
+    """pid → (command name, parent pid, user + system CPU ticks) of every readable process, from /proc."""
+    out: dict[int, tuple[str, int, int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state ppid ... utime stime
+        out[int(entry.name)] = (comm, int(fields[1]), int(fields[11]) + int(fields[12]))
+    return out
+
+
 def workers_cpu_seconds(master_pid: int) -> float | None:
     """User + system CPU seconds of the master's live children (the workers), from /proc; None elsewhere."""
     try:
         ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = Path(entry.path, "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state ppid ... utime stime
-            if int(fields[1]) == master_pid:
-                total += int(fields[11]) + int(fields[12])
-        return total / ticks
+        return sum(cpu for _, parent, cpu in processes().values() if parent == master_pid) / ticks
     except (OSError, ValueError, AttributeError):
         return None
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_api import PROJECT_ROOT, BenchError, Gunicorn  # noqa: E402  (sibling scripts, not a package)
+from bench_api import PROJECT_ROOT, BenchError, Gunicorn, processes  # noqa: E402  (sibling scripts, not a package)
 from bench_write import (  # noqa: E402
     LUA, RECORD, Round, Target, _lua_string, measure, post_once, records_in_database, run_wrk, setup,
 )
@@ -52,22 +52,6 @@ def _plain(url: str) -> str:
 
 
 # ------------------------------------------------------------------------------ where the CPU went
-
-
-def _all_processes() -> dict[int, tuple[str, int, int]]:
-    """pid → (comm, ppid, utime + stime ticks) of every readable process."""
-    out: dict[int, tuple[str, int, int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        out[int(entry.name)] = (comm, int(fields[1]), int(fields[11]) + int(fields[12]))
-    return out
 
 
 def _machine_ticks() -> tuple[int, int]:
@@ -136,7 +120,7 @@ class Probe:
     def start(self) -> None:
         self.waits.clear()
         self.active_samples = self.samples = 0
-        self._before_procs = _all_processes()
+        self._before_procs = processes()
         self._before_machine = _machine_ticks()
         self._before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
         self._before_self = resource.getrusage(resource.RUSAGE_SELF)
@@ -151,7 +135,7 @@ class Probe:
         self._thread.join()
         seconds = time.monotonic() - self._start
         after_machine = _machine_ticks()
-        after_procs = _all_processes()
+        after_procs = processes()
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         own = resource.getrusage(resource.RUSAGE_SELF)
         own_backends = self._own_backends()
