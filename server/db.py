@@ -13,7 +13,7 @@ from typing import Any, Iterator, TypeVar
 from sqlalchemy import JSON, BigInteger, Insert, Integer, event, insert
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session, SessionTransaction, make_transient, make_transient_to_detached
 
 from server.extensions import db
 
@@ -77,8 +77,9 @@ def insert_values(model: type, values: dict[str, Any]) -> int:
 
     Why: the unit of work's flush of one new object, and the instrumented constructor before it, cost
     about three times the statement (measured for the record and its audit row, issue 15), and every
-    record creation writes two. ``values`` must name every column but the id (see :func:`insert_row`).
-    Pending ORM changes are flushed first, so rows keep the order they were made in.
+    record creation writes two. ``values`` must name every column but the id, by the column's key (the
+    models using this name their attributes like their columns). Pending ORM changes are flushed
+    first, so rows keep the order they were made in.
     """
     if model not in _inserts:
         table = model.__table__  # type: ignore[attr-defined]
@@ -93,13 +94,60 @@ def insert_values(model: type, values: dict[str, Any]) -> int:
     return int(session.connection().execute(statement, values).inserted_primary_key[0])
 
 
+_MADE = "insert_row.made"  # session.info: (transaction, object) of rows insert_row made, not yet committed
+
+
 def insert_row(model: type[Model], values: dict[str, Any]) -> Model:
     """:func:`insert_values`, and the row's ORM object put in the session as if it had been loaded:
     persistent, with the new id, nothing left to flush. An attribute left out of ``values`` would be
-    expired and cost a SELECT when read, hence "every column"."""
+    expired and cost a SELECT when read, hence "every column".
+
+    A rollback of the transaction (or savepoint) it was made in takes the object out of the session
+    again, as the ORM does with a flushed new object (:func:`_forget_rolled_back`): a row that no longer
+    exists must not linger in the identity map, where SQLite would even hand its id to the next row.
+    """
     row_id = insert_values(model, values)
     obj = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
     obj.__dict__.update(values, id=row_id)  # loaded state, as a query fills it: no history to flush
     make_transient_to_detached(obj)
-    db.session.add(obj)
+    session = db.session()  # the request's Session itself (the scoped proxy lacks the transaction getters)
+    session.add(obj)
+    made_in = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_MADE, []).append((made_in, obj))
     return obj
+
+
+def _within(transaction: SessionTransaction | None, boundary: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is boundary:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """Objects :func:`insert_row` made inside the rolled-back transaction or savepoint leave the session
+    and become transient, like new objects whose INSERT the ORM flushed."""
+    made = session.info.get(_MADE)
+    if not made:
+        return
+    boundary = previous_transaction  # what was really rolled back: the savepoint or the root around it
+    while boundary.parent is not None and not boundary.nested:
+        boundary = boundary.parent
+    kept = []
+    for made_in, obj in made:
+        if _within(made_in, boundary):
+            if obj in session:
+                session.expunge(obj)
+            make_transient(obj)
+        else:
+            kept.append((made_in, obj))
+    session.info[_MADE] = kept
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_committed(session: Session) -> None:
+    """Once the root transaction commits, the rows are for good (a released savepoint is not the end)."""
+    if not session.in_nested_transaction():
+        session.info.pop(_MADE, None)

@@ -8,7 +8,9 @@ it cannot be encoded as UTF-8 for either database. Both the request boundary (``
 record validation (``server.forms.validate``) ask this module, so a value is refused with a pointer
 to where it is, whichever path it came by (API, page, import, CLI).
 
-The walk is iterative: a body nested thousands deep must not exhaust Python's stack here either.
+The walk is iterative: a body nested thousands deep must not exhaust Python's stack here either. A
+quick recursive pass goes first (most values are clean); it stops at the depth limit, and is only
+used for limits up to ``MAX_DEPTH``, so its recursion stays shallow.
 """
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ def problems(value: Any, pointer: str = "", max_depth: int = MAX_DEPTH) -> Itera
 
     Raises :class:`TooDeep` past ``max_depth`` levels of nesting.
     """
-    if _clean(value, max_depth):  # every request body and every save pass here: most are clean
+    if max_depth <= MAX_DEPTH and _clean(value, max_depth):  # every body and save passes here: most are clean
         return
     stack: list[tuple[Any, str, int]] = [(value, pointer, 0)]
     while stack:

@@ -375,7 +375,7 @@ def test_concurrent_issuers_claim_different_numbers_and_render_once_each(doc_app
 
     def slow(prepared):  # type: ignore[no-untyped-def]
         renders.append(prepared.context["doc"]["number"])
-        time.sleep(0.3)  # both issuers are rendering at the same time
+        time.sleep(0.5)  # all issuers render at the same time, none commits before the others claimed
         return real_render(prepared)
 
     monkeypatch.setattr(service, "_render", slow)

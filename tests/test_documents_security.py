@@ -219,3 +219,12 @@ def test_waiting_for_a_busy_worker_counts_against_the_deadline(pool):
         pool.render(Job(template("<p>x</p>"), "t.html", {"doc": DOC}, 5), timeout=5, deadline=time.monotonic() - 1)
     assert "繁忙" in str(failure.value) or "时限" in str(failure.value)
 
+
+
+def test_the_warm_up_document_renders(renderer: Renderer) -> None:
+    """A render process lays this out before it reports ready; a layout change that broke it would
+    only be logged there, so the check is here."""
+    from server.documents.worker import WARM_CONTEXT, WARM_TEMPLATE
+
+    result = renderer.render({"warm.html": WARM_TEMPLATE}, "warm.html", WARM_CONTEXT, max_pages=5)
+    assert result.pdf.startswith(b"%PDF")

@@ -48,3 +48,13 @@ def test_the_render_pool_starts_for_the_server_app_only(monkeypatch: pytest.Monk
     server_app = SimpleNamespace(config={"SERVER_SETTINGS": object()})
     hook(SimpleNamespace(wsgi=server_app))
     assert started == [server_app]
+
+
+
+def test_the_timeout_also_covers_a_render_process_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request may first wait for its render process to start, then render for the whole limit."""
+    from server.documents.worker import START_TIMEOUT
+
+    conf = settings(monkeypatch, DOCUMENT_TIME_LIMIT="20")
+    assert conf["_RENDER_START"] == START_TIMEOUT
+    assert conf["timeout"] > 20 + START_TIMEOUT

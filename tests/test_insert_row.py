@@ -6,6 +6,9 @@ in; a values dict that misses a column is refused before anything is written.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import inspect
@@ -26,22 +29,30 @@ def _record_values(number: str) -> dict:
                 updated_by_id=user.id, updated_at=now, version=1)
 
 
-def _statements(app) -> list[str]:  # type: ignore[no-untyped-def]
+@contextmanager
+def _statements() -> Iterator[list[str]]:
     seen: list[str] = []
-    sa.event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, statement, *_: seen.append(statement))
-    return seen
+
+    def listen(_conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listen)
 
 
 def test_the_object_is_persistent_and_loaded_and_an_edit_is_an_update(app) -> None:  # type: ignore[no-untyped-def]
     record = insert_row(Record, _record_values("T-1"))
     state = inspect(record)
     assert state.persistent and record.id is not None and not db.session.new and not db.session.dirty
-    seen = _statements(app)
-    assert (record.number, record.state, record.due_date, record.version) == ("T-1", "active", None, 1)
-    assert seen == []  # every attribute was there: no lazy load
-    record.state = "closed"
-    db.session.commit()
-    assert any(s.lstrip().upper().startswith("UPDATE RECORDS") for s in seen)
+    with _statements() as seen:
+        assert (record.number, record.state, record.due_date, record.version) == ("T-1", "active", None, 1)
+        assert seen == []  # every attribute was there: no lazy load
+        record.state = "closed"
+        db.session.commit()
+        assert any(s.lstrip().upper().startswith("UPDATE RECORDS") for s in seen)
     assert db.session.scalar(sa.select(Record.state).where(Record.id == record.id)) == "closed"
 
 
@@ -63,3 +74,31 @@ def test_values_missing_a_column_are_refused_before_writing(app) -> None:  # typ
         insert_row(Record, values)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Record).where(Record.number == "T-3")) == 0
+
+
+def test_a_rolled_back_savepoint_takes_its_rows_out_of_the_session(app) -> None:  # type: ignore[no-untyped-def]
+    kept = insert_row(Record, _record_values("T-4"))
+    savepoint = db.session.begin_nested()
+    ghost = insert_row(Record, _record_values("T-5"))
+    ghost_id = ghost.id
+    savepoint.rollback()
+    assert ghost not in db.session and inspect(ghost).transient and kept in db.session
+    again = insert_row(Record, _record_values("T-5"))  # SQLite hands out the same id again: no clash
+    db.session.commit()
+    assert db.session.get(Record, again.id).number == "T-5"
+    numbers = db.session.scalars(sa.select(Record.number).where(Record.number.in_(["T-4", "T-5"]))).all()
+    assert sorted(numbers) == ["T-4", "T-5"] and (again.id == ghost_id or db.engine.dialect.name != "sqlite")
+
+
+def test_a_rolled_back_transaction_takes_its_rows_out_and_a_commit_keeps_them(app) -> None:  # type: ignore[no-untyped-def]
+    committed = insert_row(Record, _record_values("T-6"))
+    db.session.commit()
+    ghost = insert_row(Record, _record_values("T-7"))
+    ghost_id = ghost.id
+    inner = db.session.begin_nested()
+    inner_row = insert_row(Record, _record_values("T-8"))
+    inner.commit()  # a released savepoint is still inside the transaction
+    db.session.rollback()
+    assert ghost not in db.session and inner_row not in db.session
+    assert committed in db.session and committed.number == "T-6"
+    assert db.session.get(Record, ghost_id) is None

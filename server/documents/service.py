@@ -433,8 +433,10 @@ def _claim_seq(key: str, guess: int) -> int:
 
 def _wait_for_claims(key: str, guess: int, seq: int, deadline: float | None) -> None:
     """Wait until the issues holding the numbers below ``seq`` have stored or given up (their
-    transactions ended), so the counter reaches ``seq - 1`` before this one takes it. Polls without
-    blocking: a blocking wait could deadlock with a holder of the counter row; bounded by the deadline."""
+    transactions ended). When they all stored, the counter stands at ``seq - 1`` and this issue gets
+    ``seq``; when one gave up, the counter check after this wait fails and this issue renders again with
+    the number it gets. Polls without blocking: a blocking wait could deadlock with a holder of the
+    counter row; bounded by the deadline."""
     for lower in range(guess, seq):
         while not _try_claim(key, lower, shared=True):
             if deadline is not None and time.monotonic() >= deadline:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import logging
 import multiprocessing
 import os
 import queue
@@ -27,8 +28,10 @@ from typing import Any
 
 from server.documents.pdf import RenderError, RenderResult
 
-START_TIMEOUT = 120.0  # importing WeasyPrint and fontconfig the first time can be slow on a cold disk
+START_TIMEOUT = 40.0  # import WeasyPrint, load fonts, render the warm-up: seconds, more on a cold disk; below
+# gunicorn.conf.py's timeout less the document time limit, so a start and a render together never outlast the worker
 _job_ids = itertools.count(1)
+log = logging.getLogger(__name__)
 
 # What a child renders before it reports ready: the shared GB/T 9704 layout with a heading and a
 # paragraph, so the stylesheet is parsed and the fonts of the 版头, title, headings, 正文 and page numbers
@@ -221,7 +224,7 @@ def start_in_background(size: int = 1, fonts_dir: Path | None = None, memory_mb:
         try:
             pool(size, fonts_dir, memory_mb).start()
         except Exception:  # noqa: BLE001 - see above
-            pass
+            log.warning("文书排版进程未能在启动时预热", exc_info=True)
 
     thread = threading.Thread(target=run, name="document-render-start", daemon=True)
     thread.start()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Mapping
 
 from jsonschema import Draft202012Validator
@@ -39,11 +40,15 @@ class FormModel:
     root: Field = field(repr=False)
     validator: Draft202012Validator = field(repr=False)
     by_path: Mapping[str, Field] = field(default_factory=dict, repr=False)
-    has_refs: bool = False  # any x-ui.ref field: a save of a form without one looks no record up
 
     @property
     def title(self) -> str:
         return self.root.title
+
+    @cached_property
+    def has_refs(self) -> bool:
+        """Any ``x-ui.ref`` field: a save of a form without one looks no record up (most ledgers)."""
+        return any(f.ref for f in _index(self.root).values())
 
     def field_at(self, pointer: str) -> Field | None:
         """The field addressed by a pointer or input name, with or without row indices.
@@ -122,9 +127,8 @@ def compile_schema(schema: Mapping[str, Any], digest: str = "") -> FormModel:
     schema = with_default_lengths(schema)
     root = build_tree(schema)
     validator = Draft202012Validator(_choices_as_enums(schema), format_checker=make_format_checker())
-    by_path = _index(root)
-    return FormModel(schema=schema, digest=digest, root=root, validator=validator, by_path=by_path,
-                     has_refs=any(f.ref for f in by_path.values()))
+    return FormModel(schema=schema, digest=digest, root=root, validator=validator,
+                     by_path=_index(root))
 
 
 def _index(root: Field) -> dict[str, Field]:
