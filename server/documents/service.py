@@ -369,41 +369,47 @@ def issue(doc_id: str, user: User, record_id: int | None = None, month: str | No
         earlier = earlier_issues(doc_id, prepared.record.id)
         if earlier:
             raise AlreadyIssued(prepared.spec.title, earlier)
-    short, year = prepared.short, today().year
-    pattern = prepared.spec.document["number"]
-    key = format_doc_number(pattern, issuer_short=short, year=year, seq=None)
+    year = today().year  # once: the key and every number rendered belong to the same year
+    key = format_doc_number(prepared.spec.document["number"], issuer_short=prepared.short, year=year, seq=None)
     _pool().start()  # a cold worker starts before any number is taken
     # One time limit for the whole request, however many renders the number races cost.
     prepared.deadline = time.monotonic() + current_app.config["SERVER_SETTINGS"].document_time_limit
     claims = db.session.get_bind().dialect.name == "postgresql"
     for _ in range(OPTIMISTIC_ATTEMPTS):
-        if claims:
-            try:
-                with write_transaction():  # the claims last until this commits or rolls back
-                    guess = peek_doc_seq(key)
-                    seq = _claim_seq(key, guess)
-                    result = _render_numbered(prepared, pattern, short, year, seq)
-                    _wait_for_claims(key, guess, seq, prepared.deadline)
-                    if next_doc_seq(key) != seq:
-                        raise _NumberTaken
-                    return _store(prepared, user, key, seq, result)
-            except _NumberTaken:
-                continue
-        seq = peek_doc_seq(key)
-        result = _render_numbered(prepared, pattern, short, year, seq)
         try:
-            with write_transaction():
-                if next_doc_seq(key) != seq:
-                    raise _NumberTaken
-                return _store(prepared, user, key, seq, result)
+            return _attempt(prepared, user, key, year, claims)
         except _NumberTaken:
             continue
     with write_transaction():
         seq = next_doc_seq(key)
         if claims:
             _try_claim(key, seq)  # so that guessers pass it by; never waits (a guesser may hold it)
-        result = _render_numbered(prepared, pattern, short, year, seq)  # a failure rolls the number back
+        result = _render_numbered(prepared, year, seq)  # a failure rolls the number back
         return _store(prepared, user, key, seq, result)
+
+
+def _attempt(prepared: Prepared, user: User, key: str, year: int, claims: bool) -> IssuedDocument:
+    """One optimistic try: render with the number the counter should give next, then take it and store,
+    or raise :class:`_NumberTaken` (nothing stored, the number not taken). Without claims (SQLite) the
+    render runs before the write transaction, which on SQLite holds the database's write lock; with
+    claims (PostgreSQL) the guess is claimed, and the claim lasts as long as the transaction."""
+    if not claims:
+        seq = peek_doc_seq(key)
+        result = _render_numbered(prepared, year, seq)
+        with write_transaction():
+            return _take_and_store(prepared, user, key, seq, result)
+    with write_transaction():
+        guess = peek_doc_seq(key)
+        seq = _claim_seq(key, guess)
+        result = _render_numbered(prepared, year, seq)
+        _wait_for_claims(key, guess, seq, prepared.deadline)
+        return _take_and_store(prepared, user, key, seq, result)
+
+
+def _take_and_store(prepared: Prepared, user: User, key: str, seq: int, result: RenderResult) -> IssuedDocument:
+    if next_doc_seq(key) != seq:
+        raise _NumberTaken
+    return _store(prepared, user, key, seq, result)
 
 
 MAX_CLAIM_AHEAD = 64  # numbers past the counter one issuer may claim (more issuers at once than that: they race)
@@ -444,9 +450,9 @@ def _wait_for_claims(key: str, guess: int, seq: int, deadline: float | None) -> 
             time.sleep(CLAIM_POLL_SECONDS)
 
 
-def _render_numbered(prepared: Prepared, pattern: str, short: str, year: int, seq: int) -> RenderResult:
-    prepared.context["doc"].update(number=format_doc_number(pattern, issuer_short=short, year=year, seq=seq),
-                                   draft=False)
+def _render_numbered(prepared: Prepared, year: int, seq: int) -> RenderResult:
+    number = format_doc_number(prepared.spec.document["number"], issuer_short=prepared.short, year=year, seq=seq)
+    prepared.context["doc"].update(number=number, draft=False)
     return _render(prepared)
 
 
