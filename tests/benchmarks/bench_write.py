@@ -151,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of load before measuring, per target")
+    parser.add_argument("--warmup", type=int, default=8,
+                        help="seconds of load before measuring, per target (workers also start their render process)")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
