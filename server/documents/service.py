@@ -306,9 +306,8 @@ def preview(doc_id: str, user: User, record_id: int | None = None, month: str | 
             draft: ConfigSet | None = None) -> bytes:
     """A 草稿 PDF: watermarked, no number taken (a full-width space where the sequence goes)."""
     prepared = prepare(doc_id, user, record_id, month, draft)
-    short, year = prepared.short, today().year
     prepared.context["doc"]["number"] = format_doc_number(
-        prepared.spec.document["number"], issuer_short=short, year=year, seq=None, blank="\u3000")
+        prepared.spec.document["number"], issuer_short=prepared.short, year=today().year, seq=None, blank="\u3000")
     return _render(prepared).pdf
 
 

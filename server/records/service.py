@@ -345,11 +345,6 @@ def subscribe_events() -> None:
     subscribe(FORMS_PUBLISHED, on_forms_published)
 
 
-def _audit(user: User, action: str, record: Record, diff: list[dict[str, Any]]) -> None:
-    log_event(action, "record", object_id=record.id, user_id=user.id, subject=record.number, diff=diff,
-              form_id=record.form_id, record_version=record.version)
-
-
 def user_labels(user_ids: set[int | None], with_unit: bool = False) -> dict[int, str]:
     """Display names for the people in a list or history, in one query; ``with_unit`` adds their unit
     (赵立军（城关派出所）) where several units act on one record."""

@@ -35,8 +35,8 @@ def section_states(form: FormSpec) -> dict[str, tuple[str, ...]]:
 
 
 @by_schema
-def _section_states(schema: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    properties = schema.get("properties")
+def _section_states(form_schema: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    properties = form_schema.get("properties")
     found: dict[str, tuple[str, ...]] = {}
     for key, schema in (properties.items() if isinstance(properties, Mapping) else ()):
         ui = schema.get("x-ui") if isinstance(schema, Mapping) else None

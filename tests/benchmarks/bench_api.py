@@ -301,6 +301,14 @@ def bootstrap_server(env: dict[str, str], user: str) -> str:
     return lines[-1]
 
 
+def bench_database_url() -> str | None:
+    """``BENCH_DATABASE_URL``, or None after saying what it must be (the PostgreSQL-only benchmarks)."""
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if not url:
+        print("BENCH_DATABASE_URL must name a PostgreSQL database of its own (it is dropped and recreated)")
+    return url or None
+
+
 def recreate_pg_database(url: str) -> None:
     """Drop and create the database named in ``url``, connected to the ``postgres`` database."""
     import psycopg
@@ -407,6 +415,71 @@ def http_call(port: int, method: str, path: str, headers: dict[str, str], body: 
         return response.status, response.read()
     finally:
         conn.close()
+
+
+class Browser:
+    """One browser for the benchmarks that use the web pages: a cookie jar over ``http.client`` (a new
+    connection per request, as gunicorn's sync workers close it anyway), redirects not followed."""
+
+    def __init__(self, port: int, timeout: float = 60.0):
+        self.port, self.timeout = port, timeout
+        self.cookies: dict[str, str] = {}
+
+    @property
+    def cookie_header(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        """(status, headers with lower-case names, body); ``form`` is posted url-encoded."""
+        from urllib.parse import urlencode
+
+        headers = dict(self.cookie_header)
+        body = None
+        if form is not None:
+            body = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=self.timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            payload = response.read()
+            for name, value in response.getheaders():
+                if name.lower() == "set-cookie":
+                    key, _, rest = value.partition("=")
+                    self.cookies[key.strip()] = rest.split(";", 1)[0]
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, payload
+        finally:
+            conn.close()
+
+    def csrf(self, path: str) -> str:
+        """The CSRF token of the form on the page at ``path``."""
+        import html
+        import re
+
+        status, _, page = self.request("GET", path)
+        match = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+        if status != 200 or match is None:
+            raise BenchError(f"GET {path} answered {status} without a CSRF token")
+        return html.unescape(match.group(1).decode())
+
+    def login(self, username: str, password: str) -> None:
+        """Log in through the form, as a person does (GET the page for its CSRF token, POST it)."""
+        token = self.csrf("/login")
+        status, _, page = self.request("POST", "/login", {"csrf_token": token, "username": username,
+                                                          "password": password})
+        if status != 302:
+            raise BenchError(f"login as {username} answered {status}: {page_message(page)}")
+
+
+def page_message(page: bytes) -> str:
+    """The error a page shows (the alert), or the start of its text."""
+    import html
+    import re
+
+    text = page.decode("utf-8", errors="replace")
+    match = re.search(r'class="alert[^"]*"[^>]*>(.*?)</div>', text, re.S)
+    chunk = match.group(1) if match else text
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", chunk))).strip()[:300]
 
 
 # ------------------------------------------------------------------------------------- targets

@@ -45,13 +45,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from html import unescape
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench_api import (  # noqa: E402  (a sibling script, not a package)
-    HOST, PROJECT_ROOT, BenchError, Gunicorn, flask_cli, recreate_pg_database, server_env, workers_cpu_seconds,
+    PROJECT_ROOT, BenchError, Browser, Gunicorn, flask_cli, page_message, recreate_pg_database, server_env,
+    workers_cpu_seconds,
 )
 
 sys.path.insert(0, str(PROJECT_ROOT))
@@ -105,59 +105,6 @@ def setup(url: str, instance: Path, count: int) -> tuple[dict[str, str], list[in
 
 
 # --------------------------------------------------------------------------------------- HTTP client
-
-
-class Browser:
-    """One browser: a cookie jar over ``http.client`` (a new connection per request, as gunicorn's sync
-    workers close it anyway), redirects not followed."""
-
-    def __init__(self, port: int, timeout: float):
-        self.port, self.timeout = port, timeout
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        from urllib.parse import urlencode
-
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
-        body = None
-        if form is not None:
-            body = urlencode(form).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=self.timeout)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-            for name, value in response.getheaders():
-                if name.lower() == "set-cookie":
-                    key, _, rest = value.partition("=")
-                    self.cookies[key.strip()] = rest.split(";", 1)[0]
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, payload
-        finally:
-            conn.close()
-
-    def csrf(self, path: str) -> str:
-        status, _, page = self.request("GET", path)
-        match = re.search(rb'name="csrf_token" value="([^"]+)"', page)
-        if status != 200 or match is None:
-            raise BenchError(f"GET {path} answered {status} without a CSRF token")
-        return match.group(1).decode()
-
-    def login(self, username: str, password: str) -> None:
-        """Log in through the form, as a person does (GET the page for its CSRF token, POST it)."""
-        token = self.csrf("/login")
-        status, _, page = self.request("POST", "/login", {"csrf_token": token, "username": username,
-                                                          "password": password})
-        if status != 302:
-            raise BenchError(f"login as {username} answered {status}: {page_message(page)}")
-
-
-def page_message(page: bytes) -> str:
-    """The error a page shows (the alert), or the start of its text."""
-    text = page.decode("utf-8", errors="replace")
-    match = re.search(r'class="alert[^"]*"[^>]*>(.*?)</div>', text, re.S)
-    chunk = match.group(1) if match else text
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", chunk))).strip()[:300]
 
 
 # --------------------------------------------------------------------------------------------- burst

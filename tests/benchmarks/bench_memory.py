@@ -48,12 +48,11 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench_api import (  # noqa: E402  (sibling scripts, not a package)
-    BENCH_PASSWORD, HOST, PROJECT_ROOT, BenchError, Gunicorn, bootstrap_server, http_call, recreate_pg_database,
-    server_env,
+    BENCH_PASSWORD, PROJECT_ROOT, BenchError, Browser, Gunicorn, bench_database_url, http_call, page_message,
+    processes,
 )
-from bench_write import PATH as CREATE_PATH, RECORD, records_in_database  # noqa: E402
+from bench_write import PATH as CREATE_PATH, RECORD, USER, records_in_database, setup  # noqa: E402
 
-USER = "bench"
 DOC_ID = "recommendation_letter"
 #: A 重点地区 at 线索 with what the 建议书 needs (name, township, problem categories and description).
 KEY_AREA = {"name": "东岗村废弃砖厂周边", "area_type": "complex_village", "township_code": "139901101000",
@@ -77,22 +76,19 @@ def rss_kb(pid: int) -> int:
 def children(pid: int) -> dict[int, str]:
     """pid → role ("render" or what the command line says) of a process's live children."""
     out: dict[int, str] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
+    for child, (_, parent, _) in processes().items():
+        if parent != pid:
             continue
         try:
-            stat = Path(entry.path, "stat").read_text()
-            if int(stat[stat.rindex(")") + 2:].split()[1]) != pid:
-                continue
-            cmdline = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, ValueError):
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
             continue
         if "resource_tracker" in cmdline:
-            out[int(entry.name)] = "resource tracker"
+            out[child] = "resource tracker"
         elif "spawn_main" in cmdline:
-            out[int(entry.name)] = "render"
+            out[child] = "render"
         else:
-            out[int(entry.name)] = cmdline[:60]
+            out[child] = cmdline[:60]
     return out
 
 
@@ -163,45 +159,21 @@ def run_creates(api: Api, count: int, clients: int) -> int:
     return failures
 
 
-class Browser:
-    """A logged-in web session (``requests``): the login form with its CSRF token, then 签发 buttons."""
-
-    def __init__(self, base: str):
-        import requests
-
-        self.base = base
-        self.session = requests.Session()
-
-    def login(self, username: str, password: str) -> None:
-        page = self.session.get(f"{self.base}/login", timeout=30)
-        token = CSRF.search(page.text)
-        if token is None:
-            raise BenchError("no CSRF token on the login page")
-        answer = self.session.post(f"{self.base}/login", data={"csrf_token": token.group(1), "username": username,
-                                                               "password": password},
-                                   allow_redirects=False, timeout=30)
-        if answer.status_code != 302:
-            raise BenchError(f"logging in answered {answer.status_code}: {answer.text[:300]}")
-
-    def issue(self, record_id: int) -> int:
-        """Open the record's page (as the 签发 button is there) and press 签发; returns the document id."""
-        page = self.session.get(f"{self.base}/records/{record_id}", timeout=60)
-        token = CSRF.search(page.text)
-        if page.status_code != 200 or token is None:
-            raise BenchError(f"record page {record_id} answered {page.status_code} without a CSRF token")
-        answer = self.session.post(f"{self.base}/records/{record_id}/documents/{DOC_ID}",
-                                   data={"csrf_token": token.group(1)}, allow_redirects=False, timeout=120)
-        location = ISSUED.search(answer.headers.get("Location", ""))
-        if answer.status_code != 302 or location is None:
-            raise BenchError(f"签发 for record {record_id} answered {answer.status_code}: {answer.text[:300]}")
-        return int(location.group(1))
+def issue(browser: Browser, record_id: int) -> int:
+    """Open the record's page (the 签发 button is there) and press 签发; returns the document id."""
+    token = browser.csrf(f"/records/{record_id}")
+    status, headers, page = browser.request("POST", f"/records/{record_id}/documents/{DOC_ID}", {"csrf_token": token})
+    location = ISSUED.search(headers.get("location", ""))
+    if status != 302 or location is None:
+        raise BenchError(f"签发 for record {record_id} answered {status}: {page_message(page)}")
+    return int(location.group(1))
 
 
 def run_documents(browser: Browser, record_ids: list[int]) -> int:
     failures = 0
     for record_id in record_ids:
         try:
-            browser.issue(record_id)
+            issue(browser, record_id)
         except (BenchError, OSError) as exc:
             failures += 1
             if failures <= 3:
@@ -346,17 +318,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trace-creates", type=int, default=2000)
     parser.add_argument("--trace-documents", type=int, default=50)
     args = parser.parse_args(argv)
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        print("BENCH_DATABASE_URL must name a PostgreSQL database of its own (it is dropped and recreated)")
+    url = bench_database_url()
+    if url is None:
         return 2
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         workdir = Path(tmp)
-        env = server_env(url, workdir / "instance")
-        # no recycling of the worker (bench_api.base_env turns gunicorn.conf.py's max_requests off)
-        try:
-            recreate_pg_database(url)
-            token = bootstrap_server(env, USER)
+        try:  # the worker is not recycled: bench_api.base_env turns gunicorn.conf.py's max_requests off
+            env, token = setup(url, workdir)
         except BenchError as exc:
             print(f"setup failed: {exc}")
             return 1
@@ -373,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"setting up {total_docs} 重点地区 records…", flush=True)
             areas = [api.create("key_area", dict(KEY_AREA, name=f"{KEY_AREA['name']}{i + 1}"))["id"]
                      for i in range(total_docs)]
-            browser = Browser(f"http://{HOST}:{server.port}")
+            browser = Browser(server.port, 120)
             browser.login(USER, BENCH_PASSWORD)
             failures = run_creates(api, args.warmup_creates, args.clients)
             failures += run_documents(browser, areas[:args.warmup_documents])

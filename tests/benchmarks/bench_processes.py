@@ -37,7 +37,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_api import PROJECT_ROOT, BenchError, Gunicorn, processes  # noqa: E402  (sibling scripts, not a package)
+from bench_api import PROJECT_ROOT, BenchError, Gunicorn, bench_database_url, processes  # noqa: E402  (sibling scripts, not a package)
 from bench_write import (  # noqa: E402
     LUA, RECORD, Round, Target, _lua_string, measure, post_once, records_in_database, run_wrk, setup,
 )
@@ -252,9 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--require-goal", action="store_true",
                         help=f"exit 1 as well when 2 processes give less than {GOAL}× the creates/s of 1")
     args = parser.parse_args(argv)
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        print("BENCH_DATABASE_URL must name a PostgreSQL database of its own (it is dropped and recreated)")
+    url = bench_database_url()
+    if url is None:
         return 2
     print(f"POST /api/v1/forms/monthly_inspection/records, wrk -c {args.connections}, {args.rounds} round(s) of "
           f"{args.seconds} s after {args.warmup} s warm-up; {os.cpu_count()} CPU(s)")

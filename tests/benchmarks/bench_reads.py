@@ -49,7 +49,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator
 from urllib.parse import urlencode
@@ -57,7 +56,8 @@ from urllib.parse import urlencode
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench_api import (  # noqa: E402  (a sibling script, not a package)
-    BENCH_PASSWORD, BenchError, Gunicorn, PROJECT_ROOT, bootstrap_server, http_call, recreate_pg_database, server_env,
+    BENCH_PASSWORD, BenchError, Browser, Gunicorn, PROJECT_ROOT, bench_database_url, bootstrap_server, http_call,
+    recreate_pg_database, server_env,
 )
 from bench_write import RECORD  # noqa: E402
 
@@ -250,46 +250,13 @@ def add_trgm_index(url: str) -> float:
 
 
 def login(port: int, username: str, password: str) -> str:
-    """A browser session through the login form; returns the Cookie header to send."""
-    jar: dict[str, str] = {}
-
-    def keep(headers: list[tuple[str, str]]) -> None:
-        for name, value in headers:
-            if name.lower() == "set-cookie":
-                for key, morsel in SimpleCookie(value).items():
-                    jar[key] = morsel.value
-
-    def cookie() -> str:
-        return "; ".join(f"{k}={v}" for k, v in jar.items())
-
-    status, headers, body = request(port, "GET", "/login", {})
-    keep(headers)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', body.decode())
-    if status != 200 or token is None:
-        raise BenchError(f"GET /login answered {status} without a CSRF token")
-    form = urlencode({"csrf_token": html.unescape(token.group(1)), "username": username, "password": password})
-    status, headers, body = request(port, "POST", "/login", {"Content-Type": "application/x-www-form-urlencoded",
-                                                              "Cookie": cookie()}, form.encode())
-    keep(headers)
-    if status != 302:
-        raise BenchError(f"POST /login answered {status}, not 302: {body[:300]!r}")
-    status, _, body = request(port, "GET", PAGE_PATH, {"Cookie": cookie()})
+    """A browser session through the login form that opens the ledger page; returns its Cookie header."""
+    browser = Browser(port)
+    browser.login(username, password)
+    status, _, body = browser.request("GET", PAGE_PATH)
     if status != 200:
         raise BenchError(f"the ledger page answered {status} after logging in: {body[:300]!r}")
-    return cookie()
-
-
-def request(port: int, method: str, path: str, headers: dict[str, str],
-            body: bytes | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
-    import http.client
-
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        return response.status, response.getheaders(), response.read()
-    finally:
-        conn.close()
+    return browser.cookie_header["Cookie"]
 
 
 @dataclass
@@ -365,14 +332,14 @@ def warm_workers(port: int, measured: list[Variant], headers_of: Callable[[Varia
     with ThreadPoolExecutor(max_workers=2) as pool:
         for variant in measured:
             for _ in range(rounds):
-                list(pool.map(lambda v: request(port, "GET", v.path, headers_of(v)), [variant, variant]))
+                list(pool.map(lambda v: http_call(port, "GET", v.path, headers_of(v)), [variant, variant]))
 
 
 def measure(port: int, variant: Variant, headers: dict[str, str], warmup: int, count: int) -> None:
     """``warmup`` then ``count`` requests one after another; every answer is checked (outside the timing)."""
     for index in range(warmup + count):
         t0 = time.perf_counter()
-        status, _, body = request(port, "GET", variant.path, headers)
+        status, body = http_call(port, "GET", variant.path, headers)
         elapsed = time.perf_counter() - t0
         problem = check_answer(variant, status, body)
         if problem:
@@ -516,9 +483,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="what-if: add a pg_trgm GIN index on records.search_text after filling (not in the "
                              "server's schema) to see what it does to the search variants")
     args = parser.parse_args(argv)
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        print("BENCH_DATABASE_URL must name a PostgreSQL database of its own (it is dropped and recreated)")
+    url = bench_database_url()
+    if url is None:
         return 2
     if not plain_url(url).startswith("postgresql://") or args.records < 1 or args.requests < 1:
         parser.error("BENCH_DATABASE_URL must be a postgresql:// URL; --records and --requests must be ≥ 1")

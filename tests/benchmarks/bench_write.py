@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import subprocess
@@ -40,7 +39,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench_api import (  # noqa: E402  (a sibling script, not a package)
-    HOST, PROJECT_ROOT, BenchError, Gunicorn, bootstrap_server, recreate_pg_database, server_env, workers_cpu_seconds,
+    HOST, PROJECT_ROOT, BenchError, Gunicorn, bench_database_url, bootstrap_server, recreate_pg_database, server_env,
+    workers_cpu_seconds,
 )
 
 FORM_ID = "monthly_inspection"
@@ -156,9 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        print("BENCH_DATABASE_URL must name a PostgreSQL database of its own (it is dropped and recreated)")
+    url = bench_database_url()
+    if url is None:
         return 2
     with tempfile.TemporaryDirectory(prefix="bench-write-") as tmp:
         workdir = Path(tmp)
