@@ -23,7 +23,7 @@ import { highlightSelectionMatches, searchKeymap } from "@codemirror/search";
 import {
   autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap,
 } from "@codemirror/autocomplete";
-import { lintGutter, lintKeymap, linter, setDiagnostics } from "@codemirror/lint";
+import { forceLinting, lintGutter, lintKeymap, linter } from "@codemirror/lint";
 import { json, jsonLanguage, jsonParseLinter } from "@codemirror/lang-json";
 import { html } from "@codemirror/lang-html";
 import { css } from "@codemirror/lang-css";
@@ -218,10 +218,12 @@ export function attach(textarea) {
   textarea.after(host);
   for (const label of textarea.labels || []) label.addEventListener("click", () => view.focus());
 
-  // Show the saved problems at once; the linter then keeps them alongside live syntax errors.
+  // Show the saved problems at once: the lint source runs now rather than after its idle delay, and
+  // then only after edits. (A second run at the delay would hide a problem's tooltip the user is
+  // already hovering: the lint tooltip closes on every new set of diagnostics.)
   const problems = problemDiagnostics(view.state, readProblems());
   if (problems.length) view.dispatch({ effects: mapProblems.of(problems) });
-  view.dispatch(setDiagnostics(view.state, problems));
+  forceLinting(view);
 
   const form = textarea.form;
   if (form) form.addEventListener("submit", () => { textarea.value = view.state.doc.toString(); });
