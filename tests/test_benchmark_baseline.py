@@ -1,6 +1,7 @@
-"""The baseline of tests/benchmarks/bench_write.py really does the work it is compared for: it refuses an
-invalid body (422, nothing written), refuses a wrong token, and numbers records without gaps, with an
-audit row each, on the server's own PostgreSQL schema. (It is plain psycopg: PostgreSQL only.)"""
+"""The baseline of tests/benchmarks/bench_write.py, and its ceiling (the same work in Flask and SQLAlchemy
+Core, ``framework_app.py``), really do the work they are compared for: each refuses an invalid body (422,
+nothing written), refuses a wrong token, and numbers records without gaps, with an audit row each, on the
+server's own PostgreSQL schema. (Their SQL is PostgreSQL's: PostgreSQL only.)"""
 from __future__ import annotations
 
 import json
@@ -19,8 +20,8 @@ pytestmark = pytest.mark.skipif(not PG_URL, reason="the baseline is plain psycop
 BENCHMARKS = Path(__file__).parent / "benchmarks"
 
 
-@pytest.fixture
-def baseline(app, monkeypatch):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["baseline_app", "framework_app"])
+def baseline(request, app, monkeypatch):  # type: ignore[no-untyped-def]
     from server.auth.service import create_token
 
     token = create_token("clerk", "baseline")
@@ -29,12 +30,20 @@ def baseline(app, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("BASELINE_DATABASE_URL", url)
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     sys.modules.pop("baseline_app", None)
+    sys.modules.pop("framework_app", None)
     import baseline_app
 
-    client = Client(baseline_app.app)
+    if request.param == "baseline_app":
+        client = Client(baseline_app.app)
+    else:
+        import framework_app
+
+        client = framework_app.create_app().test_client()
     yield client, {"Authorization": f"Bearer {token}"}
     if baseline_app._conn is not None:
         baseline_app._conn.close()
+    if request.param == "framework_app":
+        client.application.extensions["engine"].dispose()
 
 
 def _post(client, headers, body):  # type: ignore[no-untyped-def]

@@ -13,6 +13,9 @@ nothing more, so that the server's figure beside it says how much the rest costs
    data as its diff;
 4. one commit; 201 with the record as JSON.
 
+That work is one function, :func:`create`, given how to run a statement; ``framework_app.py`` runs the
+same function on Flask and SQLAlchemy, so the two differ only in the stack.
+
 Served by gunicorn like the server (``gunicorn -w 2 'baseline_app:app'`` from this folder) on the
 server's own PostgreSQL database (``BASELINE_DATABASE_URL``), after ``flask db upgrade`` and a token.
 tests/test_benchmark_baseline.py checks that it refuses an invalid body and numbers without gaps.
@@ -24,7 +27,7 @@ import json
 import os
 import re
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, ContextManager, Iterable
 
 import psycopg
 from jsonschema import Draft202012Validator
@@ -60,6 +63,10 @@ VALUES (%s, %s, 'create', %s, 'record', %s, %s, 1, %s, '')
 """
 
 
+#: One statement and its parameters → its first row (None when it returns none). How each stack runs SQL.
+Query = Callable[[str, tuple[Any, ...]], Any]
+
+
 def connection() -> psycopg.Connection:
     global _conn
     if _conn is None or _conn.closed:
@@ -68,61 +75,80 @@ def connection() -> psycopg.Connection:
     return _conn
 
 
-def validator(conn: psycopg.Connection, form_id: str) -> tuple[int, Draft202012Validator, str] | None:
+def validator(query: Callable[[str, tuple[Any, ...]], list[Any]],
+              form_id: str) -> tuple[int, Draft202012Validator, str] | None:
     """The form's latest published version, its schema compiled once per process (like the server's),
-    and its number pattern."""
+    and its number pattern. ``query`` returns all rows (used on a form's first request only)."""
     if form_id not in _validators:
-        row = conn.execute("SELECT seq, schema FROM form_versions WHERE form_id = %s ORDER BY seq DESC LIMIT 1",
-                           (form_id,)).fetchone()
-        if row is None:
+        rows = query("SELECT seq, schema FROM form_versions WHERE form_id = %s ORDER BY seq DESC LIMIT 1",
+                     (form_id,))
+        if not rows:
             return None
-        schema = row[1] if isinstance(row[1], dict) else json.loads(row[1])
+        seq, schema = rows[0]
+        schema = schema if isinstance(schema, dict) else json.loads(schema)
         if has_org_fields(schema):  # org fields offer the active units as choices, as the server's do
-            units = {code: (name, kind, "") for code, name, kind in conn.execute(
-                "SELECT code, name, kind FROM org_units WHERE is_active ORDER BY id")}
+            units = {code: (name, kind, "") for code, name, kind in query(
+                "SELECT code, name, kind FROM org_units WHERE is_active ORDER BY id", ())}
             schema = expand_org_fields(schema, units)
-        _validators[form_id] = (row[0], Draft202012Validator(schema, format_checker=make_format_checker()),
+        _validators[form_id] = (seq, Draft202012Validator(schema, format_checker=make_format_checker()),
                                 schema.get("x-form", {}).get("number_pattern", DEFAULT_PATTERN))
     return _validators[form_id]
+
+
+def create(query: Query, rows: Callable[[str, tuple[Any, ...]], list[Any]],
+           transaction: Callable[[], ContextManager[Any]], authorization: str, form_id: str,
+           raw_body: bytes) -> tuple[int, dict[str, Any]]:
+    """The whole durable work of one creation → (HTTP status, JSON body), on whatever runs the SQL.
+
+    Shared by this WSGI app (plain psycopg) and ``framework_app.py`` (Flask and SQLAlchemy Core), so
+    that the two do the same work and differ only in the stack around it.
+    """
+    if not authorization.startswith("Bearer "):
+        return 401, {"error": "unauthorized"}
+    user = query(TOKEN_SQL, (hashlib.sha256(authorization[7:].strip().encode()).hexdigest(),))
+    if user is None:
+        return 401, {"error": "unauthorized"}
+    found = validator(rows, form_id)
+    if found is None:
+        return 404, {"error": "not found"}
+    version, check, pattern = found
+    try:
+        body = json.loads(raw_body or b"null")
+    except ValueError:
+        return 400, {"error": "invalid JSON"}
+    errors = [{"pointer": "/" + "/".join(map(str, e.absolute_path)), "message": e.message}
+              for e in check.iter_errors(body)]
+    if errors:
+        return 422, {"errors": errors}
+    user_id, unit_id, unit_code = user
+    now = datetime.now(timezone.utc)
+    year = int(datetime.fromtimestamp(now.timestamp() + CST_OFFSET_HOURS * 3600, timezone.utc).year)
+    with transaction():
+        seq = query(COUNTER_SQL, (form_id, unit_id, year))[0]
+        number = pattern.format(org_code=unit_code, year=year, seq=seq)
+        search = " ".join([number, *_texts(body)])
+        record_id = query(RECORD_SQL, (form_id, version, number, unit_id, Jsonb(body), search, user_id, now,
+                                       user_id, now))[0]
+        diff = [{"op": "add", "path": f"/{key}", "value": value} for key, value in body.items()]
+        query(AUDIT_SQL, (now, user_id, number, record_id, form_id, Jsonb(diff)))
+    return 201, {"id": record_id, "number": number, "form_id": form_id, "form_version": version, "version": 1,
+                 "data": body}
 
 
 def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     match = PATH.fullmatch(environ.get("PATH_INFO", ""))
     if environ["REQUEST_METHOD"] != "POST" or match is None:
         return _answer(start_response, 404, {"error": "not found"})
-    header = environ.get("HTTP_AUTHORIZATION", "")
-    if not header.startswith("Bearer "):
-        return _answer(start_response, 401, {"error": "unauthorized"})
     conn = connection()
-    user = conn.execute(TOKEN_SQL, (hashlib.sha256(header[7:].strip().encode()).hexdigest(),)).fetchone()
-    if user is None:
-        return _answer(start_response, 401, {"error": "unauthorized"})
-    form_id = match.group(1)
-    found = validator(conn, form_id)
-    if found is None:
-        return _answer(start_response, 404, {"error": "not found"})
-    version, check, pattern = found
-    try:
-        body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)) or b"null")
-    except ValueError:
-        return _answer(start_response, 400, {"error": "invalid JSON"})
-    errors = [{"pointer": "/" + "/".join(map(str, e.absolute_path)), "message": e.message}
-              for e in check.iter_errors(body)]
-    if errors:
-        return _answer(start_response, 422, {"errors": errors})
-    user_id, unit_id, unit_code = user
-    now = datetime.now(timezone.utc)
-    year = int(datetime.fromtimestamp(now.timestamp() + CST_OFFSET_HOURS * 3600, timezone.utc).year)
-    with conn.transaction():
-        seq = conn.execute(COUNTER_SQL, (form_id, unit_id, year)).fetchone()[0]
-        number = pattern.format(org_code=unit_code, year=year, seq=seq)
-        search = " ".join([number, *_texts(body)])
-        record_id = conn.execute(RECORD_SQL, (form_id, version, number, unit_id, Jsonb(body), search, user_id, now,
-                                              user_id, now)).fetchone()[0]
-        diff = [{"op": "add", "path": f"/{key}", "value": value} for key, value in body.items()]
-        conn.execute(AUDIT_SQL, (now, user_id, number, record_id, form_id, Jsonb(diff)))
-    return _answer(start_response, 201, {"id": record_id, "number": number, "form_id": form_id,
-                                          "form_version": version, "version": 1, "data": body})
+    status, body = create(lambda sql, params: _first(conn.execute(sql, params)),
+                          lambda sql, params: conn.execute(sql, params).fetchall(), conn.transaction,
+                          environ.get("HTTP_AUTHORIZATION", ""), match.group(1),
+                          environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+    return _answer(start_response, status, body)
+
+
+def _first(cursor: psycopg.Cursor[Any]) -> Any:
+    return cursor.fetchone() if cursor.description is not None else None
 
 
 def _texts(value: Any) -> Iterable[str]:

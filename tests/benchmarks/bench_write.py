@@ -16,12 +16,16 @@ under ``gunicorn -w 2`` (sync workers), loaded by ``wrk`` (Debian's package) wit
 * ``baseline``: ``baseline_app.py`` on the same database and token: token lookup, validation against the
   form's published schema, the gap-free counter, the record row, the audit row, one commit
   (tests/test_benchmark_baseline.py checks that it refuses an invalid body and numbers without gaps).
+* ``framework``: ``framework_app.py``, the baseline's very work (the same function) as a Flask view with
+  its SQL through a SQLAlchemy engine built like the server's (pool, pre-ping): the ceiling, i.e. the
+  ratio a server on Flask and SQLAlchemy could reach if it did nothing of its own (``--no-framework``
+  leaves it out).
 
-The targets alternate (A/B, B/A, …) for ``--rounds`` rounds of ``--seconds`` each after a warm-up, so that
+The targets alternate (A/B/C, C/B/A, …) for ``--rounds`` rounds of ``--seconds`` each after a warm-up, so that
 the machine's drift falls on both. For each round: creates/s (wrk), p50/p99 latency (wrk), and the
 gunicorn workers' CPU per create (user + system, /proc). Reported: the median of the rounds per target
-and server/baseline ratios (creates/s, and baseline CPU ÷ server CPU: both "higher is better", the goal
-is ≥ 0.7). Afterwards the records in the database must equal the 2xx answers wrk counted.
+and the ratios to the baseline (creates/s, and baseline CPU ÷ the target's CPU: both "higher is better";
+the goal for the server is ≥ 0.7). Afterwards the records in the database must equal the 2xx answers wrk counted.
 """
 from __future__ import annotations
 
@@ -155,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds of load before measuring, per target (workers also start their render process)")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-framework", action="store_true", help="leave out framework_app.py (the ceiling)")
     args = parser.parse_args(argv)
     url = bench_database_url()
     if url is None:
@@ -171,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
                                              workdir / "server.log")),
                    Target("baseline", Gunicorn("baseline_app:app", HERE, baseline_env, args.workers,
                                                workdir / "baseline.log"))]
+        if not args.no_framework:
+            targets.append(Target("framework", Gunicorn("framework_app:create_app()", HERE, baseline_env,
+                                                         args.workers, workdir / "framework.log")))
         try:
             created = 0  # 2xx answers, to compare with the rows stored at the end
             for target in targets:
@@ -184,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                     target.rounds.append(measure(target, script, args.seconds, args.connections))
                     r = target.rounds[-1]
                     created += r.requests - r.non_2xx
-                    print(f"round {index + 1} {target.name:8} {r.rps:8.1f} creates/s  p50 {r.p50_ms:6.2f} ms  "
+                    print(f"round {index + 1} {target.name:9} {r.rps:8.1f} creates/s  p50 {r.p50_ms:6.2f} ms  "
                           f"p99 {r.p99_ms:6.2f} ms  CPU {r.cpu_ms or float('nan'):5.2f} ms/create  "
                           f"non-2xx {r.non_2xx}  socket errors {r.errors}")
                     time.sleep(1)
@@ -193,11 +201,13 @@ def main(argv: list[str] | None = None) -> int:
                 target.server.stop()
         print()
         for target in targets:
-            print(f"{target.name:8} median {target.median('rps'):8.1f} creates/s  p50 {target.median('p50_ms'):6.2f} ms"
+            print(f"{target.name:9} median {target.median('rps'):8.1f} creates/s  p50 {target.median('p50_ms'):6.2f} ms"
                   f"  p99 {target.median('p99_ms'):6.2f} ms  CPU {target.median('cpu_ms') or float('nan'):5.2f} ms/create")
-        server, baseline = targets
-        print(f"server/baseline: creates/s {server.median('rps') / baseline.median('rps'):.2f}, "
-              f"CPU per create (baseline ÷ server) {baseline.median('cpu_ms') / server.median('cpu_ms'):.2f}")
+        baseline = targets[1]
+        for target in targets[::2]:  # the server, then the framework ceiling
+            print(f"{target.name}/baseline: creates/s {target.median('rps') / baseline.median('rps'):.2f}, "
+                  f"CPU per create (baseline ÷ {target.name}) "
+                  f"{baseline.median('cpu_ms') / target.median('cpu_ms'):.2f}")
         failed = sum(r.non_2xx + r.errors for t in targets for r in t.rounds)
         stored = records_in_database(url)
         # wrk stops counting at its deadline with up to one request per connection still in flight, which
