@@ -63,8 +63,10 @@ VALUES (%s, %s, 'create', %s, 'record', %s, %s, 1, %s, '')
 """
 
 
-#: One statement and its parameters → its first row (None when it returns none). How each stack runs SQL.
+#: How each stack runs SQL: one statement and its parameters → its first row (None when it returns none),
+#: or → all its rows.
 Query = Callable[[str, tuple[Any, ...]], Any]
+Rows = Callable[[str, tuple[Any, ...]], list[Any]]
 
 
 def connection() -> psycopg.Connection:
@@ -75,8 +77,7 @@ def connection() -> psycopg.Connection:
     return _conn
 
 
-def validator(query: Callable[[str, tuple[Any, ...]], list[Any]],
-              form_id: str) -> tuple[int, Draft202012Validator, str] | None:
+def validator(query: Rows, form_id: str) -> tuple[int, Draft202012Validator, str] | None:
     """The form's latest published version, its schema compiled once per process (like the server's),
     and its number pattern. ``query`` returns all rows (used on a form's first request only)."""
     if form_id not in _validators:
@@ -95,9 +96,8 @@ def validator(query: Callable[[str, tuple[Any, ...]], list[Any]],
     return _validators[form_id]
 
 
-def create(query: Query, rows: Callable[[str, tuple[Any, ...]], list[Any]],
-           transaction: Callable[[], ContextManager[Any]], authorization: str, form_id: str,
-           raw_body: bytes) -> tuple[int, dict[str, Any]]:
+def create(query: Query, rows: Rows, transaction: Callable[[], ContextManager[Any]], authorization: str,
+           form_id: str, raw_body: bytes) -> tuple[int, dict[str, Any]]:
     """The whole durable work of one creation → (HTTP status, JSON body), on whatever runs the SQL.
 
     Shared by this WSGI app (plain psycopg) and ``framework_app.py`` (Flask and SQLAlchemy Core), so
