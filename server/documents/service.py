@@ -306,8 +306,7 @@ def preview(doc_id: str, user: User, record_id: int | None = None, month: str | 
             draft: ConfigSet | None = None) -> bytes:
     """A 草稿 PDF: watermarked, no number taken (a full-width space where the sequence goes)."""
     prepared = prepare(doc_id, user, record_id, month, draft)
-    prepared.context["doc"]["number"] = format_doc_number(
-        prepared.spec.document["number"], issuer_short=prepared.short, year=today().year, seq=None, blank="\u3000")
+    prepared.context["doc"]["number"] = _doc_number(prepared, today().year, None, blank="\u3000")
     return _render(prepared).pdf
 
 
@@ -369,7 +368,7 @@ def issue(doc_id: str, user: User, record_id: int | None = None, month: str | No
         if earlier:
             raise AlreadyIssued(prepared.spec.title, earlier)
     year = today().year  # once: the key and every number rendered belong to the same year
-    key = format_doc_number(prepared.spec.document["number"], issuer_short=prepared.short, year=year, seq=None)
+    key = _doc_number(prepared, year, None)
     _pool().start()  # a cold worker starts before any number is taken
     # One time limit for the whole request, however many renders the number races cost.
     prepared.deadline = time.monotonic() + current_app.config["SERVER_SETTINGS"].document_time_limit
@@ -449,9 +448,14 @@ def _wait_for_claims(key: str, guess: int, seq: int, deadline: float | None) -> 
             time.sleep(CLAIM_POLL_SECONDS)
 
 
+def _doc_number(prepared: Prepared, year: int, seq: int | None, blank: str = "#") -> str:
+    """The document's number in its 代字's pattern; ``seq`` None: the counter key (or a draft's number)."""
+    return format_doc_number(prepared.spec.document["number"], issuer_short=prepared.short, year=year, seq=seq,
+                             blank=blank)
+
+
 def _render_numbered(prepared: Prepared, year: int, seq: int) -> RenderResult:
-    number = format_doc_number(prepared.spec.document["number"], issuer_short=prepared.short, year=year, seq=seq)
-    prepared.context["doc"].update(number=number, draft=False)
+    prepared.context["doc"].update(number=_doc_number(prepared, year, seq), draft=False)
     return _render(prepared)
 
 

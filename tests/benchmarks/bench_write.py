@@ -203,8 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         for target in targets:
             print(f"{target.name:9} median {target.median('rps'):8.1f} creates/s  p50 {target.median('p50_ms'):6.2f} ms"
                   f"  p99 {target.median('p99_ms'):6.2f} ms  CPU {target.median('cpu_ms') or float('nan'):5.2f} ms/create")
-        baseline = targets[1]
-        for target in targets[::2]:  # the server, then the framework ceiling
+        baseline = next(t for t in targets if t.name == "baseline")
+        for target in (t for t in targets if t is not baseline):  # the server, then the framework ceiling
             print(f"{target.name}/baseline: creates/s {target.median('rps') / baseline.median('rps'):.2f}, "
                   f"CPU per create (baseline ÷ {target.name}) "
                   f"{baseline.median('cpu_ms') / target.median('cpu_ms'):.2f}")
